@@ -1,0 +1,43 @@
+import { SetMetadata } from '@nestjs/common';
+import { FlumeConfigError, keyNameProblemFor } from '../engine/index.js';
+import { FLUME_WORKER_METADATA } from '../flume.constants.js';
+import type { WorkerMetadata, WorkerOptions } from '../interfaces/worker-options.interface.js';
+
+/**
+ * Marks a provider class as the worker of jobs from `queue`. List the class in a
+ * module's providers as usual: it gets constructor injection like any provider.
+ *
+ * ```ts
+ * @Worker('default')
+ * export class EmailWorker {
+ *   constructor(private readonly mailer: Mailer) {}
+ *   async perform(to: string, subject: string) { ... }
+ * }
+ * ```
+ */
+export function Worker(queue: string, options: WorkerOptions = {}): ClassDecorator {
+  const problem = keyNameProblemFor(queue);
+  if (problem) throw new FlumeConfigError(`@Worker(queue): ${problem}`);
+  return (target) => {
+    const metadata: WorkerMetadata = {
+      queue,
+      name: options.name ?? target.name,
+      method: options.method ?? 'perform',
+      maxRetries: options.maxRetries,
+    };
+    if (typeof metadata.name !== 'string' || metadata.name === '') {
+      throw new FlumeConfigError(
+        `@Worker on class ${target.name}: "name" must be a non-empty string.`,
+      );
+    }
+    if (
+      metadata.maxRetries !== undefined &&
+      !(Number.isSafeInteger(metadata.maxRetries) && metadata.maxRetries >= 0)
+    ) {
+      throw new FlumeConfigError(
+        `@Worker on class ${target.name}: "maxRetries" must be a non-negative integer, got: ${metadata.maxRetries}`,
+      );
+    }
+    SetMetadata(FLUME_WORKER_METADATA, metadata)(target);
+  };
+}

@@ -1,0 +1,61 @@
+import type { Redis } from 'ioredis';
+import type { FlumeLogger } from './logger.js';
+import { Signal } from './wait.js';
+
+/**
+ * Ends the leases of finished jobs. One ZREM is in flight at a time; leases that
+ * finish meanwhile go out together in the next one, so under load many jobs cost
+ * one command. A failed ZREM is tried again later: until then the job keeps its
+ * lease, and at worst runs again after the visibility timeout (at-least-once).
+ */
+export class Acker {
+  private pending: string[] = [];
+  private inFlight = false;
+  private readonly idle = new Signal();
+  private failures = 0;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly processingKey: string,
+    private readonly logger: FlumeLogger,
+  ) {}
+
+  ack(lease: string): void {
+    this.pending.push(lease);
+    if (!this.inFlight) void this.flush();
+  }
+
+  /** Resolves once every ack given so far has reached Redis, or failed for good. */
+  async drain(): Promise<void> {
+    while (this.inFlight || this.pending.length > 0) {
+      if (!this.inFlight) void this.flush();
+      await this.idle.wait();
+    }
+  }
+
+  private async flush(): Promise<void> {
+    this.inFlight = true;
+    const batch = this.pending;
+    this.pending = [];
+    try {
+      await this.redis.zrem(this.processingKey, ...batch);
+      this.failures = 0;
+    } catch (err) {
+      this.failures++;
+      if (this.failures === 1) {
+        this.logger.warn(
+          `Could not acknowledge ${batch.length} finished job(s): ${(err as Error).message}. Will retry.`,
+        );
+      }
+      // Retry a few times (the connection may come back); past that the lease
+      // expires and the job is recovered instead.
+      if (this.failures <= 3 && this.redis.status !== 'end') {
+        this.pending = batch.concat(this.pending);
+        await new Promise((resolve) => setTimeout(resolve, 200 * this.failures));
+      }
+    }
+    this.inFlight = false;
+    if (this.pending.length > 0) void this.flush();
+    else this.idle.notify();
+  }
+}

@@ -1,0 +1,110 @@
+import type { Redis } from 'ioredis';
+import type { RedisConnections } from './connection.js';
+import { FlumeConnectionError, FlumeError, FlumePayloadError } from './errors/index.js';
+import { keyNameProblem, queueKeys } from './keys.js';
+import { describe, encodeNewJob, type NewJob } from './payload.js';
+
+/** Jobs per RPUSH in a bulk enqueue: keeps each command a reasonable size. */
+const BULK_CHUNK = 5_000;
+
+/**
+ * Writes new jobs. A job is validated and encoded before anything is sent, and each
+ * call is one round trip: RPUSH for a job that can run now, ZADD for a job due later.
+ */
+export class Enqueuer {
+  constructor(
+    private readonly connections: RedisConnections,
+    private readonly namespace: string,
+  ) {}
+
+  /** Enqueues one job to run now; resolves to its id. */
+  async enqueue(job: NewJob): Promise<string> {
+    const keys = this.keysOf(job.queue);
+    const { jid, payload } = encodeNewJob(job);
+    await this.send((redis) => redis.rpush(keys.waiting, payload));
+    return jid;
+  }
+
+  /** Enqueues one job to run at `dueAt` (ms since the epoch); resolves to its id. */
+  async enqueueAt(job: NewJob, dueAt: number): Promise<string> {
+    if (!Number.isFinite(dueAt)) {
+      throw new FlumePayloadError(
+        `The time to run the job at must be a valid date, got: ${describe(dueAt)}`,
+      );
+    }
+    const keys = this.keysOf(job.queue);
+    const { jid, payload } = encodeNewJob(job);
+    await this.send((redis) => redis.zadd(keys.scheduled, Math.round(dueAt), payload));
+    return jid;
+  }
+
+  /** Enqueues many jobs to one queue, all or none, in one round trip; resolves to their ids. */
+  async bulkEnqueue(queue: string, jobs: NewJob[]): Promise<string[]> {
+    const keys = this.keysOf(queue);
+    const encoded = jobs.map((job, index) => {
+      try {
+        return encodeNewJob(job);
+      } catch (err) {
+        if (err instanceof FlumeError) {
+          throw new FlumePayloadError(`Job ${index} of the bulk enqueue: ${err.message}`, {
+            cause: err,
+          });
+        }
+        throw err;
+      }
+    });
+    if (encoded.length === 0) return [];
+    const payloads = encoded.map((job) => job.payload);
+    await this.send(async (redis) => {
+      if (payloads.length <= BULK_CHUNK) return redis.rpush(keys.waiting, ...payloads);
+      const transaction = redis.multi();
+      for (let i = 0; i < payloads.length; i += BULK_CHUNK) {
+        transaction.rpush(keys.waiting, ...payloads.slice(i, i + BULK_CHUNK));
+      }
+      const results = await transaction.exec();
+      const failed = results?.find(([err]) => err);
+      if (!results || failed) throw failed?.[0] ?? new Error('the transaction was discarded');
+      return results;
+    });
+    return encoded.map((job) => job.jid);
+  }
+
+  /** Number of waiting jobs of each queue. */
+  async jobCounts(queues: readonly string[]): Promise<Record<string, number>> {
+    const keys = queues.map((queue) => this.keysOf(queue));
+    const results = await this.send((redis) => {
+      const pipeline = redis.pipeline();
+      for (const key of keys) pipeline.llen(key.waiting);
+      return pipeline.exec();
+    });
+    const counts: Record<string, number> = {};
+    queues.forEach((queue, i) => {
+      const [err, count] = results![i];
+      if (err) throw err;
+      counts[queue] = count as number;
+    });
+    return counts;
+  }
+
+  private keysOf(queue: string) {
+    const problem = keyNameProblem(queue);
+    if (problem)
+      throw new FlumePayloadError(`Invalid queue name: ${problem}, got: ${describe(queue)}`);
+    return queueKeys(this.namespace, queue);
+  }
+
+  /** Runs a command once Redis is ready; turns connection trouble into FlumeConnectionError. */
+  private async send<T>(command: (redis: Redis) => Promise<T>): Promise<T> {
+    const redis = this.connections.command;
+    if (redis.status !== 'ready') await this.connections.ready(redis);
+    try {
+      return await command(redis);
+    } catch (err) {
+      throw new FlumeConnectionError(
+        `Redis at ${this.connections.target} did not take the job: ${(err as Error).message}. ` +
+          'The job may not be stored; enqueue it again once Redis is reachable.',
+        { cause: err },
+      );
+    }
+  }
+}

@@ -1,0 +1,17 @@
+// The engine's surface for the Nest layer. Not the package's public API: see lib/index.ts.
+export * from './errors/index.js';
+export { FlumeEngine } from './flume-engine.js';
+export type { Job } from './job.js';
+export type { FlumeLogger } from './logger.js';
+export { SILENT_LOGGER } from './logger.js';
+export {
+  resolveOptions,
+  DEFAULTS,
+  type FlumeOptions,
+  type FlumeConnectionOptions,
+  type FlumePipelineOptions,
+  type ResolvedOptions,
+} from './options.js';
+export type { PipelineRunner } from './pipeline-runner.js';
+export { keyNameProblemFor } from './keys.js';
+export { isHandlerMethod, type WorkerDefinition } from './worker-registry.js';

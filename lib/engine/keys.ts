@@ -1,0 +1,47 @@
+/**
+ * Every Redis key the engine touches is spelled here and nowhere else.
+ *
+ * All keys of one queue carry the queue name as a hash tag (`{name}`), so each
+ * Lua script works on keys of a single Redis Cluster slot.
+ */
+export interface QueueKeys {
+  /** List of waiting job payloads: RPUSH to enqueue, LPOP to take. */
+  readonly waiting: string;
+  /** Sorted set of leased jobs; member = `<lease id>|<payload>`, score = lease deadline (ms). */
+  readonly processing: string;
+  /** Counter that hands out lease ids. */
+  readonly leaseSeq: string;
+  /** Sorted set of jobs enqueued for later; score = due time (ms). */
+  readonly scheduled: string;
+  /** Sorted set of failed jobs waiting for their next attempt; score = due time (ms). */
+  readonly retry: string;
+  /** Sorted set of jobs out of retries or unrunnable; score = time of death (ms). */
+  readonly dead: string;
+}
+
+const FORBIDDEN_IN_NAMES = /[{}\s]/;
+
+/** Returns why `name` cannot be used in a key, or undefined when it can. */
+export function keyNameProblem(name: unknown): string | undefined {
+  if (typeof name !== 'string' || name.length === 0) return 'expected a non-empty string';
+  if (FORBIDDEN_IN_NAMES.test(name)) return 'it must not contain braces or whitespace';
+  return undefined;
+}
+
+export function queueKeys(namespace: string, queue: string): QueueKeys {
+  const base = `${namespace}:queue:{${queue}}`;
+  return {
+    waiting: base,
+    processing: `${base}:processing`,
+    leaseSeq: `${base}:lease_seq`,
+    scheduled: `${base}:scheduled`,
+    retry: `${base}:retry`,
+    dead: `${base}:dead`,
+  };
+}
+
+/** Like keyNameProblem, phrased for a message that quotes the value. */
+export function keyNameProblemFor(name: unknown): string | undefined {
+  const problem = keyNameProblem(name);
+  return problem && `${problem}, got: ${JSON.stringify(name) ?? String(name)}`;
+}

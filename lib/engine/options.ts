@@ -1,0 +1,304 @@
+import type { Cluster, Redis, RedisOptions } from 'ioredis';
+import { FlumeConfigError } from './errors/index.js';
+import { keyNameProblem } from './keys.js';
+import type { FlumeLogger } from './logger.js';
+import { describe } from './payload.js';
+
+/** Where Redis is. Either a URL, discrete fields, or an ioredis client to copy settings from. */
+export interface FlumeConnectionOptions {
+  /** `redis://[user:password@]host:port/db` or `rediss://` for TLS. */
+  url?: string;
+  host?: string;
+  port?: number;
+  db?: number;
+  username?: string;
+  password?: string;
+  /** TLS options (as for `tls.connect`); `true` for defaults. */
+  tls?: RedisOptions['tls'] | true;
+}
+
+/** One pipeline: a dequeue loop over one Redis queue. */
+export interface FlumePipelineOptions {
+  /** Unique name, used by `@InjectPipeline(name)` and pause/resume. */
+  name: string;
+  /** Redis queue the pipeline consumes. */
+  queue: string;
+  /** Most jobs of this pipeline running at once in this process. Default 500. */
+  maxDemand?: number;
+}
+
+/** Options of `FlumeModule.forRoot`. Durations are in milliseconds. */
+export interface FlumeOptions {
+  /** Redis connection. Default `{ url: 'redis://127.0.0.1:6379' }`. */
+  connection?: FlumeConnectionOptions | Redis;
+  /** Prefix of every key. Default `'flume'`. */
+  namespace?: string;
+  /** Pipelines this process runs. Default none (enqueue only). */
+  pipelines?: FlumePipelineOptions[];
+  /** Retries after the first failed attempt, before the dead set. Default 5. */
+  maxRetries?: number;
+  /** Delay before the first retry. Default 500. */
+  backoffInitial?: number;
+  /** Longest delay between retries. Default 10_000. */
+  backoffMax?: number;
+  /** How long a taken job stays leased without renewal before it is handed out again. Default 600_000. */
+  visibilityTimeout?: number;
+  /** How long shutdown waits for running jobs before handing them back. Default 25_000. */
+  shutdownTimeout?: number;
+  /** Longest wait before a due scheduled or retry job is moved to its queue. Default 1_000. */
+  schedulerPollInterval?: number;
+  /** Longest wait for Redis on an enqueue or query before it rejects. Default 5_000. */
+  commandTimeout?: number;
+  /** Most jobs kept in a queue's dead set. Default 10_000. */
+  deadMaxJobs?: number;
+  /** Oldest job kept in a dead set. Default 180 days. */
+  deadMaxAge?: number;
+  /** Logger for the engine; `false` silences it. Default: Nest's Logger. */
+  logger?: FlumeLogger | false;
+}
+
+export interface ResolvedPipeline {
+  name: string;
+  queue: string;
+  maxDemand: number;
+}
+
+/** Options with every default applied; what the engine runs on. */
+export interface ResolvedOptions {
+  connection: FlumeConnectionOptions | Redis;
+  namespace: string;
+  pipelines: ResolvedPipeline[];
+  maxRetries: number;
+  backoffInitial: number;
+  backoffMax: number;
+  visibilityTimeout: number;
+  shutdownTimeout: number;
+  schedulerPollInterval: number;
+  commandTimeout: number;
+  deadMaxJobs: number;
+  deadMaxAge: number;
+  logger: FlumeLogger | false | undefined;
+}
+
+export const DEFAULTS = {
+  namespace: 'flume',
+  maxDemand: 500,
+  maxRetries: 5,
+  backoffInitial: 500,
+  backoffMax: 10_000,
+  visibilityTimeout: 600_000,
+  shutdownTimeout: 25_000,
+  schedulerPollInterval: 1_000,
+  commandTimeout: 5_000,
+  deadMaxJobs: 10_000,
+  deadMaxAge: 180 * 24 * 3600 * 1000,
+} as const;
+
+const DEFAULT_URL = 'redis://127.0.0.1:6379';
+
+type Check = (value: unknown) => string | undefined;
+
+const integerAtLeast =
+  (min: number): Check =>
+  (value) =>
+    Number.isSafeInteger(value) && (value as number) >= min
+      ? undefined
+      : min === 0
+        ? 'a non-negative integer'
+        : `an integer >= ${min}`;
+
+function option<T>(owner: string, key: string, value: unknown, fallback: T, check: Check): T {
+  if (value === undefined) return fallback;
+  const expected = check(value);
+  if (expected !== undefined) {
+    throw new FlumeConfigError(
+      `Invalid option "${key}"${owner}: expected ${expected}, got: ${describe(value)}`,
+    );
+  }
+  return value as T;
+}
+
+function resolvePipelines(raw: unknown): ResolvedPipeline[] {
+  if (raw === undefined) return [];
+  if (!Array.isArray(raw)) {
+    throw new FlumeConfigError(
+      `Invalid option "pipelines": expected an array of { name, queue, maxDemand? }, got: ${describe(raw)}`,
+    );
+  }
+  const names = new Set<string>();
+  return raw.map((pipeline: unknown, index) => {
+    if (pipeline === null || typeof pipeline !== 'object') {
+      throw new FlumeConfigError(
+        `Invalid option "pipelines[${index}]": expected { name, queue, maxDemand? }, got: ${describe(pipeline)}`,
+      );
+    }
+    const { name, queue, maxDemand, ...unknown } = pipeline as Record<string, unknown>;
+    const where = ` of pipelines[${index}]`;
+    const nameProblem = keyNameProblem(name);
+    if (nameProblem) {
+      throw new FlumeConfigError(
+        `Invalid option "name"${where}: ${nameProblem}, got: ${describe(name)}`,
+      );
+    }
+    const queueProblem = keyNameProblem(queue);
+    if (queueProblem) {
+      throw new FlumeConfigError(
+        `Invalid option "queue" of pipeline "${name}": ${queueProblem}, got: ${describe(queue)}`,
+      );
+    }
+    if (names.has(name as string)) {
+      throw new FlumeConfigError(
+        `Two pipelines are named "${name}": pipeline names must be unique.`,
+      );
+    }
+    names.add(name as string);
+    rejectUnknown(unknown, ` of pipeline "${name}"`, ['name', 'queue', 'maxDemand']);
+    return {
+      name: name as string,
+      queue: queue as string,
+      maxDemand: option(
+        ` of pipeline "${name}"`,
+        'maxDemand',
+        maxDemand,
+        DEFAULTS.maxDemand,
+        integerAtLeast(1),
+      ),
+    };
+  });
+}
+
+function rejectUnknown(rest: Record<string, unknown>, owner: string, known: string[]): void {
+  const extra = Object.keys(rest);
+  if (extra.length > 0) {
+    throw new FlumeConfigError(
+      `Unknown option "${extra[0]}"${owner}. Known options: ${known.join(', ')}.`,
+    );
+  }
+}
+
+const KNOWN_OPTIONS = [
+  'connection',
+  'namespace',
+  'pipelines',
+  'maxRetries',
+  'backoffInitial',
+  'backoffMax',
+  'visibilityTimeout',
+  'shutdownTimeout',
+  'schedulerPollInterval',
+  'commandTimeout',
+  'deadMaxJobs',
+  'deadMaxAge',
+  'logger',
+];
+
+/** Validates options and applies the defaults, in one place. Throws FlumeConfigError. */
+export function resolveOptions(raw: FlumeOptions | undefined): ResolvedOptions {
+  if (raw === null || typeof raw !== 'object') {
+    throw new FlumeConfigError(`Flume options must be an object, got: ${describe(raw)}`);
+  }
+  const rest = Object.fromEntries(
+    Object.entries(raw).filter(([key]) => !KNOWN_OPTIONS.includes(key)),
+  );
+  rejectUnknown(rest, '', KNOWN_OPTIONS);
+
+  const ms = (key: keyof typeof DEFAULTS, min = 1) =>
+    option<number>(
+      '',
+      key,
+      raw[key as keyof FlumeOptions],
+      DEFAULTS[key] as number,
+      integerAtLeast(min),
+    );
+
+  const namespace = raw.namespace ?? DEFAULTS.namespace;
+  const namespaceProblem = keyNameProblem(namespace);
+  if (namespaceProblem) {
+    throw new FlumeConfigError(
+      `Invalid option "namespace": ${namespaceProblem}, got: ${describe(namespace)}`,
+    );
+  }
+  const resolved: ResolvedOptions = {
+    connection: resolveConnection(raw.connection),
+    namespace,
+    pipelines: resolvePipelines(raw.pipelines),
+    maxRetries: ms('maxRetries', 0),
+    backoffInitial: ms('backoffInitial'),
+    backoffMax: ms('backoffMax'),
+    visibilityTimeout: ms('visibilityTimeout', 1000),
+    shutdownTimeout: ms('shutdownTimeout', 0),
+    schedulerPollInterval: ms('schedulerPollInterval', 10),
+    commandTimeout: ms('commandTimeout'),
+    deadMaxJobs: ms('deadMaxJobs', 0),
+    deadMaxAge: ms('deadMaxAge'),
+    logger: raw.logger,
+  };
+  if (resolved.backoffMax < resolved.backoffInitial) {
+    throw new FlumeConfigError(
+      `Invalid option "backoffMax": expected an integer >= backoffInitial (${resolved.backoffInitial}), got: ${resolved.backoffMax}`,
+    );
+  }
+  const logger = raw.logger;
+  if (
+    logger !== undefined &&
+    logger !== false &&
+    typeof (logger as FlumeLogger)?.log !== 'function'
+  ) {
+    throw new FlumeConfigError(
+      `Invalid option "logger": expected a LoggerService (log, warn, error) or false, got: ${describe(logger)}`,
+    );
+  }
+  return resolved;
+}
+
+const CONNECTION_FIELDS = ['url', 'host', 'port', 'db', 'username', 'password', 'tls'];
+
+function isRedisClient(value: unknown): value is Redis | Cluster {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as Redis).duplicate === 'function' &&
+    typeof (value as Redis).options === 'object'
+  );
+}
+
+function resolveConnection(raw: unknown): FlumeConnectionOptions | Redis {
+  if (raw === undefined) return { url: DEFAULT_URL };
+  if (isRedisClient(raw)) return raw as Redis;
+  if (raw === null || typeof raw !== 'object') {
+    throw new FlumeConfigError(
+      `Invalid option "connection": expected { url } or { host, port, ... } or an ioredis client, got: ${describe(raw)}`,
+    );
+  }
+  const connection = raw as Record<string, unknown>;
+  rejectUnknown(
+    Object.fromEntries(Object.entries(connection).filter(([k]) => !CONNECTION_FIELDS.includes(k))),
+    ' of "connection"',
+    CONNECTION_FIELDS,
+  );
+  if (connection.url !== undefined) {
+    if (typeof connection.url !== 'string' || !/^rediss?:\/\//.test(connection.url)) {
+      // Never echo the URL: it may hold a password.
+      throw new FlumeConfigError(
+        'Invalid option "connection.url": expected a redis:// or rediss:// URL.',
+      );
+    }
+  }
+  if (connection.port !== undefined) {
+    option(' of "connection"', 'port', connection.port, 0, (v) =>
+      Number.isInteger(v) && (v as number) > 0 && (v as number) < 65536
+        ? undefined
+        : 'a port number (1-65535)',
+    );
+  }
+  if (connection.db !== undefined)
+    option(' of "connection"', 'db', connection.db, 0, integerAtLeast(0));
+  if (
+    connection.url === undefined &&
+    connection.host === undefined &&
+    connection.port === undefined
+  ) {
+    return { ...connection, url: DEFAULT_URL } as FlumeConnectionOptions;
+  }
+  return connection as FlumeConnectionOptions;
+}

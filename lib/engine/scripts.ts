@@ -1,0 +1,112 @@
+import { readFileSync } from 'node:fs';
+import type { Redis } from 'ioredis';
+import type { QueueKeys } from './keys.js';
+
+/** The Lua scripts, by file name; the number in the name is how many KEYS it takes. */
+const SCRIPTS = {
+  flumeTake: 'take-3.lua',
+  flumeSettle: 'settle-3.lua',
+  flumePromote: 'promote-3.lua',
+  flumeRecover: 'recover-2.lua',
+  flumeRequeue: 'requeue-2.lua',
+  flumeRenew: 'renew-1.lua',
+} as const;
+
+type ScriptName = keyof typeof SCRIPTS;
+type ScriptCall = (...keysThenArgs: (string | number)[]) => Promise<unknown>;
+
+function loadScript(file: string): { lua: string; numberOfKeys: number } {
+  const lua = readFileSync(new URL(`./lua/${file}`, import.meta.url), 'utf8');
+  const numberOfKeys = Number(/-(\d+)\.lua$/.exec(file)![1]);
+  return { lua, numberOfKeys };
+}
+
+const LOADED = Object.fromEntries(
+  Object.entries(SCRIPTS).map(([name, file]) => [name, loadScript(file)]),
+) as Record<ScriptName, { lua: string; numberOfKeys: number }>;
+
+/** What `settle` does with a job that did not succeed. */
+export type Settlement = { kind: 'retry'; delayMs: number } | { kind: 'dead' };
+
+export interface DeadSetBounds {
+  maxJobs: number;
+  maxAgeMs: number;
+}
+
+/**
+ * The only place that runs the engine's Lua scripts. ioredis sends them by SHA
+ * and falls back to EVAL once per connection when Redis does not know them yet.
+ */
+export class Scripts {
+  constructor(private readonly redis: Redis) {
+    for (const [name, script] of Object.entries(LOADED)) {
+      if (!(name in redis)) redis.defineCommand(name, script);
+    }
+  }
+
+  private run(name: ScriptName): ScriptCall {
+    return (this.redis as unknown as Record<ScriptName, ScriptCall>)[name].bind(this.redis);
+  }
+
+  /** Leases up to `count` waiting jobs; resolves to the leases, oldest first. */
+  async take(keys: QueueKeys, count: number, leaseMs: number): Promise<string[]> {
+    const leases = await this.run('flumeTake')(
+      keys.waiting,
+      keys.processing,
+      keys.leaseSeq,
+      count,
+      leaseMs,
+    );
+    return leases as string[];
+  }
+
+  /** Ends a lease and files the job's new payload under retry or dead. */
+  async settle(
+    keys: QueueKeys,
+    lease: string,
+    payload: string,
+    settlement: Settlement,
+    dead: DeadSetBounds,
+  ): Promise<boolean> {
+    const moved = await this.run('flumeSettle')(
+      keys.processing,
+      keys.retry,
+      keys.dead,
+      lease,
+      payload,
+      settlement.kind,
+      settlement.kind === 'retry' ? Math.round(settlement.delayMs) : 0,
+      dead.maxJobs,
+      dead.maxAgeMs,
+    );
+    return moved === 1;
+  }
+
+  /** Moves due scheduled and retry jobs to the queue. */
+  async promote(keys: QueueKeys, limit: number): Promise<{ moved: number; nextDueMs: number }> {
+    const [moved, nextDueMs] = (await this.run('flumePromote')(
+      keys.scheduled,
+      keys.retry,
+      keys.waiting,
+      limit,
+    )) as [number, number];
+    return { moved, nextDueMs };
+  }
+
+  /** Hands jobs with expired leases back to their queue. */
+  async recover(keys: QueueKeys, limit: number): Promise<number> {
+    return (await this.run('flumeRecover')(keys.processing, keys.waiting, limit)) as number;
+  }
+
+  /** Hands leased jobs back to their queue unchanged. */
+  async requeue(keys: QueueKeys, leases: readonly string[]): Promise<number> {
+    if (leases.length === 0) return 0;
+    return (await this.run('flumeRequeue')(keys.processing, keys.waiting, ...leases)) as number;
+  }
+
+  /** Extends leases of running jobs by `leaseMs` from now. */
+  async renew(keys: QueueKeys, leases: readonly string[], leaseMs: number): Promise<number> {
+    if (leases.length === 0) return 0;
+    return (await this.run('flumeRenew')(keys.processing, leaseMs, ...leases)) as number;
+  }
+}

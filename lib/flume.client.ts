@@ -1,0 +1,223 @@
+import { Inject, Injectable, type Type } from '@nestjs/common';
+import { FlumeWorkerError, isHandlerMethod, type FlumeEngine } from './engine/index.js';
+import { FLUME_ENGINE, FLUME_WORKER_METADATA } from './flume.constants.js';
+import type {
+  BulkJob,
+  EnqueueOptions,
+  HandlerArgs,
+  HandlerName,
+  PerformArgs,
+} from './interfaces/enqueue.interface.js';
+import type { WorkerMetadata } from './interfaces/worker-options.interface.js';
+
+type WorkerRef = Type<unknown> | string;
+type Rest =
+  [args: unknown[], opts?: EnqueueOptions] | [fn: string, args: unknown[], opts?: EnqueueOptions];
+
+/**
+ * Enqueues jobs. Inject it anywhere once `FlumeModule` is imported.
+ *
+ * `worker` is the worker class (args are then type-checked against its handler) or
+ * its registered name, for code that cannot import the class. Every method
+ * validates before writing: args that JSON cannot carry unchanged are refused with
+ * a FlumePayloadError, and nothing is stored.
+ */
+@Injectable()
+export class FlumeClient {
+  constructor(@Inject(FLUME_ENGINE) private readonly engine: FlumeEngine) {}
+
+  /** Enqueues a job for the worker's `perform` (or its `@Worker({ method })`); resolves to the job id. */
+  enqueue<W>(
+    queue: string,
+    worker: Type<W>,
+    args: PerformArgs<W>,
+    opts?: EnqueueOptions,
+  ): Promise<string>;
+  /** Enqueues a job for method `fn` of the worker; resolves to the job id. */
+  enqueue<W, M extends HandlerName<W>>(
+    queue: string,
+    worker: Type<W>,
+    fn: M,
+    args: HandlerArgs<W, M>,
+    opts?: EnqueueOptions,
+  ): Promise<string>;
+  /** Enqueues a job for the worker registered as `worker`; resolves to the job id. */
+  enqueue(queue: string, worker: string, args: unknown[], opts?: EnqueueOptions): Promise<string>;
+  /** Enqueues a job for method `fn` of the worker registered as `worker`; resolves to the job id. */
+  enqueue(
+    queue: string,
+    worker: string,
+    fn: string,
+    args: unknown[],
+    opts?: EnqueueOptions,
+  ): Promise<string>;
+  enqueue(queue: string, worker: WorkerRef, ...rest: Rest): Promise<string> {
+    return this.engine.enqueuer.enqueue(this.newJob(queue, worker, rest));
+  }
+
+  /** Enqueues a job to run `delayMs` from now; resolves to the job id. */
+  enqueueIn<W>(
+    queue: string,
+    delayMs: number,
+    worker: Type<W>,
+    args: PerformArgs<W>,
+    opts?: EnqueueOptions,
+  ): Promise<string>;
+  enqueueIn<W, M extends HandlerName<W>>(
+    queue: string,
+    delayMs: number,
+    worker: Type<W>,
+    fn: M,
+    args: HandlerArgs<W, M>,
+    opts?: EnqueueOptions,
+  ): Promise<string>;
+  enqueueIn(
+    queue: string,
+    delayMs: number,
+    worker: string,
+    args: unknown[],
+    opts?: EnqueueOptions,
+  ): Promise<string>;
+  enqueueIn(
+    queue: string,
+    delayMs: number,
+    worker: string,
+    fn: string,
+    args: unknown[],
+    opts?: EnqueueOptions,
+  ): Promise<string>;
+  async enqueueIn(
+    queue: string,
+    delayMs: number,
+    worker: WorkerRef,
+    ...rest: Rest
+  ): Promise<string> {
+    if (typeof delayMs !== 'number' || !Number.isFinite(delayMs) || delayMs < 0) {
+      throw new FlumeWorkerError(
+        `enqueueIn: expected delayMs to be a non-negative number of ms, got: ${String(delayMs)}`,
+      );
+    }
+    return this.engine.enqueuer.enqueueAt(this.newJob(queue, worker, rest), Date.now() + delayMs);
+  }
+
+  /** Enqueues a job to run at `at`; resolves to the job id. A time in the past runs at once. */
+  enqueueAt<W>(
+    queue: string,
+    at: Date,
+    worker: Type<W>,
+    args: PerformArgs<W>,
+    opts?: EnqueueOptions,
+  ): Promise<string>;
+  enqueueAt<W, M extends HandlerName<W>>(
+    queue: string,
+    at: Date,
+    worker: Type<W>,
+    fn: M,
+    args: HandlerArgs<W, M>,
+    opts?: EnqueueOptions,
+  ): Promise<string>;
+  enqueueAt(
+    queue: string,
+    at: Date,
+    worker: string,
+    args: unknown[],
+    opts?: EnqueueOptions,
+  ): Promise<string>;
+  enqueueAt(
+    queue: string,
+    at: Date,
+    worker: string,
+    fn: string,
+    args: unknown[],
+    opts?: EnqueueOptions,
+  ): Promise<string>;
+  async enqueueAt(queue: string, at: Date, worker: WorkerRef, ...rest: Rest): Promise<string> {
+    if (!(at instanceof Date) || Number.isNaN(at.getTime())) {
+      throw new FlumeWorkerError(`enqueueAt: expected a valid Date, got: ${String(at)}`);
+    }
+    return this.engine.enqueuer.enqueueAt(this.newJob(queue, worker, rest), at.getTime());
+  }
+
+  /**
+   * Enqueues many jobs to one queue in one round trip, all or none; resolves to
+   * their ids in order. `opts.context` applies to jobs that have none of their own.
+   */
+  bulkEnqueue(queue: string, jobs: BulkJob[], opts: EnqueueOptions = {}): Promise<string[]> {
+    if (!Array.isArray(jobs)) {
+      throw new FlumeWorkerError(
+        'bulkEnqueue: expected an array of { worker, args, function?, context? }',
+      );
+    }
+    const newJobs = jobs.map((job, index) => {
+      if (job === null || typeof job !== 'object') {
+        throw new FlumeWorkerError(
+          `bulkEnqueue: job ${index} must be { worker, args, function?, context? }`,
+        );
+      }
+      const context = job.context ?? opts.context;
+      const rest: Rest =
+        job.function === undefined
+          ? [job.args, { context }]
+          : [job.function, job.args, { context }];
+      return this.newJob(queue, job.worker, rest);
+    });
+    return this.engine.enqueuer.bulkEnqueue(queue, newJobs);
+  }
+
+  /** Waiting jobs of each queue: `{ [queue]: count }`. */
+  jobCounts(queues: string[]): Promise<Record<string, number>> {
+    return this.engine.enqueuer.jobCounts(queues);
+  }
+
+  private newJob(queue: string, worker: WorkerRef, rest: Rest) {
+    const [fn, args, opts] =
+      typeof rest[0] === 'string'
+        ? (rest as [string, unknown[], EnqueueOptions?])
+        : [undefined, ...(rest as [unknown[], EnqueueOptions?])];
+    const target = this.target(queue, worker, fn);
+    return { queue, worker: target.name, function: target.method, args, context: opts?.context };
+  }
+
+  /** The name and method a job for `worker` carries, checked against what this app knows of it. */
+  private target(queue: string, worker: WorkerRef, fn: string | undefined) {
+    if (typeof worker === 'function') {
+      const metadata: WorkerMetadata | undefined = Reflect.getMetadata(
+        FLUME_WORKER_METADATA,
+        worker,
+      );
+      if (!metadata) {
+        throw new FlumeWorkerError(
+          `${worker.name} is not a worker: decorate it with @Worker('${queue}') and list it in a module's providers.`,
+        );
+      }
+      return this.checked(queue, metadata, fn, worker.prototype as object);
+    }
+    if (typeof worker !== 'string' || worker === '') {
+      throw new FlumeWorkerError(
+        `Expected a worker class or a worker name, got: ${String(worker)}`,
+      );
+    }
+    const known = this.engine.registry.get(worker);
+    if (!known) return { name: worker, method: fn };
+    return this.checked(queue, known, fn, known.instance);
+  }
+
+  private checked(
+    queue: string,
+    worker: { name: string; queue: string; method: string },
+    fn: string | undefined,
+    target: object,
+  ) {
+    if (worker.queue !== queue) {
+      throw new FlumeWorkerError(
+        `Worker "${worker.name}" handles queue "${worker.queue}" (see its @Worker), not "${queue}". ` +
+          `Enqueue it to "${worker.queue}", or declare the worker on "${queue}".`,
+      );
+    }
+    const method = fn ?? worker.method;
+    if (!isHandlerMethod(target, method)) {
+      throw new FlumeWorkerError(`Worker "${worker.name}" has no method "${method}".`);
+    }
+    return { name: worker.name, method };
+  }
+}

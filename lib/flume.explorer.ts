@@ -1,0 +1,54 @@
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { DiscoveryService } from '@nestjs/core';
+import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
+import type { FlumeEngine } from './engine/index.js';
+import { FlumeMetadataAccessor } from './flume-metadata.accessor.js';
+import { FLUME_ENGINE } from './flume.constants.js';
+
+/** Finds the @Worker providers of the app and registers them with the engine. */
+@Injectable()
+export class FlumeExplorer implements OnModuleInit {
+  private readonly logger = new Logger('Flume');
+
+  constructor(
+    private readonly discovery: DiscoveryService,
+    private readonly metadata: FlumeMetadataAccessor,
+    @Inject(FLUME_ENGINE) private readonly engine: FlumeEngine,
+  ) {}
+
+  onModuleInit(): void {
+    for (const wrapper of this.discovery.getProviders()) this.explore(wrapper);
+    this.warnAboutQueuesWithoutPipelines();
+  }
+
+  private explore(wrapper: InstanceWrapper): void {
+    const { instance, metatype } = wrapper;
+    // Factory and value providers: the class is the instance's constructor.
+    const target = !metatype || wrapper.inject ? instance?.constructor : metatype;
+    const metadata = this.metadata.getWorkerMetadata(target);
+    if (!metadata) return;
+    if (!wrapper.isDependencyTreeStatic()) {
+      this.logger.warn(
+        `Worker ${target.name} is request-scoped (or depends on a request-scoped provider) and is skipped: ` +
+          'a job has no request. Make it and its dependencies singletons.',
+      );
+      return;
+    }
+    this.engine.registry.register({
+      ...metadata,
+      instance,
+      className: (target as Function).name,
+    });
+  }
+
+  private warnAboutQueuesWithoutPipelines(): void {
+    const consumed = new Set(this.engine.options.pipelines.map((p) => p.queue));
+    for (const worker of this.engine.registry.all()) {
+      if (consumed.has(worker.queue) || this.engine.options.pipelines.length === 0) continue;
+      this.logger.warn(
+        `Worker ${worker.className} handles queue "${worker.queue}", but no pipeline of this app consumes it: ` +
+          `its jobs wait until a process with a pipeline on "${worker.queue}" runs.`,
+      );
+    }
+  }
+}

@@ -1,0 +1,74 @@
+import { Module, type DynamicModule, type Provider } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { FlumeConfigError } from './engine/index.js';
+import { FlumeClient } from './flume.client.js';
+import { FlumeExplorer } from './flume.explorer.js';
+import { FlumeMetadataAccessor } from './flume-metadata.accessor.js';
+import { FlumeProducer } from './flume.producer.js';
+import { FLUME_MODULE_OPTIONS, getPipelineToken } from './flume.constants.js';
+import {
+  createAsyncOptionsProviders,
+  createPipelineProviders,
+  engineProvider,
+} from './flume.providers.js';
+import type {
+  FlumeModuleAsyncOptions,
+  FlumeModuleOptions,
+} from './interfaces/flume-module-options.interface.js';
+
+const CORE_PROVIDERS: Provider[] = [
+  engineProvider,
+  FlumeMetadataAccessor,
+  FlumeExplorer,
+  FlumeProducer,
+  FlumeClient,
+];
+
+/**
+ * Runs jobs from Redis queues through `@Worker` classes. Import it once, in the root
+ * module; it is global, so `FlumeClient` and `FlumeProducer` inject anywhere.
+ */
+@Module({})
+export class FlumeModule {
+  /** Registers the module with options known up front. */
+  static forRoot(options: FlumeModuleOptions = {}): DynamicModule {
+    const names = Array.isArray(options?.pipelines)
+      ? options.pipelines
+          .map((pipeline) => pipeline?.name)
+          .filter((name) => typeof name === 'string')
+      : [];
+    return this.build([{ provide: FLUME_MODULE_OPTIONS, useValue: options }], names, []);
+  }
+
+  /** Registers the module with options from a factory (e.g. `ConfigService`). */
+  static forRootAsync(options: FlumeModuleAsyncOptions): DynamicModule {
+    if (!options || (!options.useFactory && !options.useClass && !options.useExisting)) {
+      throw new FlumeConfigError(
+        'FlumeModule.forRootAsync needs one of useFactory, useClass or useExisting.',
+      );
+    }
+    return this.build(
+      createAsyncOptionsProviders(options),
+      options.pipelines ?? [],
+      options.imports ?? [],
+    );
+  }
+
+  private static build(
+    optionsProviders: Provider[],
+    pipelineNames: readonly string[],
+    imports: NonNullable<DynamicModule['imports']>,
+  ): DynamicModule {
+    return {
+      global: true,
+      module: FlumeModule,
+      imports: [DiscoveryModule, ...imports],
+      providers: [
+        ...optionsProviders,
+        ...CORE_PROVIDERS,
+        ...createPipelineProviders(pipelineNames),
+      ],
+      exports: [FlumeClient, FlumeProducer, ...pipelineNames.map(getPipelineToken)],
+    };
+  }
+}

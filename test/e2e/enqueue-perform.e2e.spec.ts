@@ -1,0 +1,123 @@
+import 'reflect-metadata';
+import { Injectable, type INestApplicationContext } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FlumeClient, FlumeModule, Worker } from '../../lib/index.js';
+import { JobLog } from '../support/job-log.js';
+import { deleteNamespace, inspector, REDIS_URL, uniqueNamespace } from '../support/redis.js';
+
+@Injectable()
+class Greeter {
+  greet(name: string): string {
+    return `hello ${name}`;
+  }
+}
+
+@Worker('default')
+class GreetWorker {
+  constructor(
+    private readonly greeter: Greeter,
+    private readonly log: JobLog,
+  ) {}
+
+  async perform(name: string, times: number): Promise<void> {
+    this.log.record('GreetWorker', [this.greeter.greet(name), times]);
+  }
+
+  async shout(name: string): Promise<void> {
+    this.log.record('GreetWorker.shout', [name.toUpperCase()]);
+  }
+}
+
+@Worker('default', { name: 'renamed-worker', method: 'handle' })
+class RenamedWorker {
+  constructor(private readonly log: JobLog) {}
+
+  handle(value: number): void {
+    this.log.record('renamed-worker', [value]);
+  }
+}
+
+describe('enqueue and perform', () => {
+  const namespace = uniqueNamespace('enqueue-perform');
+  let app: INestApplicationContext;
+  let client: FlumeClient;
+  let log: JobLog;
+  let redis: Redis;
+
+  beforeAll(async () => {
+    redis = inspector();
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        FlumeModule.forRoot({
+          connection: { url: REDIS_URL },
+          namespace,
+          pipelines: [{ name: 'default_pipeline', queue: 'default', maxDemand: 10 }],
+        }),
+      ],
+      providers: [Greeter, JobLog, GreetWorker, RenamedWorker],
+    }).compile();
+    app = await moduleRef.init();
+    client = app.get(FlumeClient);
+    log = app.get(JobLog);
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await deleteNamespace(redis, namespace);
+    redis.disconnect();
+  });
+
+  it('runs a job through a worker that gets its dependencies injected', async () => {
+    const jid = await client.enqueue('default', GreetWorker, ['ada', 2]);
+    expect(jid).toMatch(/^[0-9a-f-]{36}$/);
+    await log.untilCount(1, 'GreetWorker');
+    expect(log.performed.find((p) => p.worker === 'GreetWorker')!.args).toEqual(['hello ada', 2]);
+  });
+
+  it('runs a named method, and a worker enqueued by its registered name', async () => {
+    await client.enqueue('default', GreetWorker, 'shout', ['grace']);
+    await client.enqueue('default', 'renamed-worker', [42]);
+    await log.untilCount(1, 'GreetWorker.shout');
+    await log.untilCount(1, 'renamed-worker');
+    expect(log.performed.find((p) => p.worker === 'GreetWorker.shout')!.args).toEqual(['GRACE']);
+    expect(log.performed.find((p) => p.worker === 'renamed-worker')!.args).toEqual([42]);
+  });
+
+  it('stores jobs as Flume-shaped JSON and leaves nothing behind once done', async () => {
+    await app.get(FlumeClient).bulkEnqueue('default', [
+      { worker: GreetWorker, args: ['a', 1] },
+      { worker: 'renamed-worker', args: [7], context: { requestId: 'r1' } },
+    ]);
+    await log.untilCount(2, 'GreetWorker');
+    await log.untilCount(2, 'renamed-worker');
+    const processing = `${namespace}:queue:{default}:processing`;
+    await expect.poll(() => redis.zcard(processing)).toBe(0);
+    expect(await redis.llen(`${namespace}:queue:{default}`)).toBe(0);
+  });
+
+  it('counts waiting jobs per queue', async () => {
+    const other = 'not-consumed';
+    await client.enqueue(other, 'SomeRemoteWorker', [1]);
+    await client.enqueue(other, 'SomeRemoteWorker', [2]);
+    expect(await client.jobCounts([other, 'empty'])).toEqual({ [other]: 2, empty: 0 });
+    const [raw] = await redis.lrange(`${namespace}:queue:{${other}}`, 0, 0);
+    const job = JSON.parse(raw);
+    expect(Object.keys(job)).toEqual([
+      'jid',
+      'queue',
+      'class',
+      'args',
+      'retry_count',
+      'enqueued_at',
+    ]);
+    expect(job).toMatchObject({
+      queue: other,
+      class: 'SomeRemoteWorker',
+      args: [1],
+      retry_count: 0,
+    });
+    expect(job.enqueued_at).toBeCloseTo(Date.now() / 1000, -1);
+  });
+});

@@ -1,0 +1,16 @@
+import swc from 'unplugin-swc';
+import { defineConfig } from 'vitest/config';
+
+// SWC compiles the specs so that emitDecoratorMetadata works: Nest's DI reads the
+// constructor parameter types it emits.
+export default defineConfig({
+  plugins: [swc.vite({ module: { type: 'es6' } })],
+  test: {
+    include: ['test/**/*.spec.ts', 'sample/**/*.spec.ts'],
+    // Specs share one Redis; each uses its own namespace, but timing-sensitive
+    // specs are steadier when files run one after another on a 2-core machine.
+    fileParallelism: false,
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+  },
+});
