@@ -1,6 +1,11 @@
 import { Inject, Injectable, type Type } from '@nestjs/common';
-import { FlumeWorkerError, isHandlerMethod, type FlumeEngine } from './engine/index.js';
-import { FLUME_ENGINE, FLUME_WORKER_METADATA } from './flume.constants.js';
+import {
+  FlumeWorkerError,
+  isHandlerMethod,
+  type JobSink,
+  type WorkerRegistry,
+} from './engine/index.js';
+import { FLUME_JOB_SINK, FLUME_REGISTRY, FLUME_WORKER_METADATA } from './flume.constants.js';
 import type {
   BulkJob,
   EnqueueOptions,
@@ -24,7 +29,10 @@ type Rest =
  */
 @Injectable()
 export class FlumeClient {
-  constructor(@Inject(FLUME_ENGINE) private readonly engine: FlumeEngine) {}
+  constructor(
+    @Inject(FLUME_JOB_SINK) private readonly sink: JobSink,
+    @Inject(FLUME_REGISTRY) private readonly registry: WorkerRegistry,
+  ) {}
 
   /** Enqueues a job for the worker's `perform` (or its `@Worker({ method })`); resolves to the job id. */
   enqueue<W>(
@@ -52,7 +60,7 @@ export class FlumeClient {
     opts?: EnqueueOptions,
   ): Promise<string>;
   enqueue(queue: string, worker: WorkerRef, ...rest: Rest): Promise<string> {
-    return this.engine.enqueuer.enqueue(this.newJob(queue, worker, rest));
+    return this.sink.enqueue(this.newJob(queue, worker, rest));
   }
 
   /** Enqueues a job to run `delayMs` from now; resolves to the job id. */
@@ -97,7 +105,7 @@ export class FlumeClient {
         `enqueueIn: expected delayMs to be a non-negative number of ms, got: ${String(delayMs)}`,
       );
     }
-    return this.engine.enqueuer.enqueueAt(this.newJob(queue, worker, rest), Date.now() + delayMs);
+    return this.sink.enqueueAt(this.newJob(queue, worker, rest), Date.now() + delayMs);
   }
 
   /** Enqueues a job to run at `at`; resolves to the job id. A time in the past runs at once. */
@@ -135,7 +143,7 @@ export class FlumeClient {
     if (!(at instanceof Date) || Number.isNaN(at.getTime())) {
       throw new FlumeWorkerError(`enqueueAt: expected a valid Date, got: ${String(at)}`);
     }
-    return this.engine.enqueuer.enqueueAt(this.newJob(queue, worker, rest), at.getTime());
+    return this.sink.enqueueAt(this.newJob(queue, worker, rest), at.getTime());
   }
 
   /**
@@ -161,12 +169,12 @@ export class FlumeClient {
           : [job.function, job.args, { context }];
       return this.newJob(queue, job.worker, rest);
     });
-    return this.engine.enqueuer.bulkEnqueue(queue, newJobs);
+    return this.sink.bulkEnqueue(queue, newJobs);
   }
 
   /** Waiting jobs of each queue: `{ [queue]: count }`. */
   jobCounts(queues: string[]): Promise<Record<string, number>> {
-    return this.engine.enqueuer.jobCounts(queues);
+    return this.sink.jobCounts(queues);
   }
 
   private newJob(queue: string, worker: WorkerRef, rest: Rest) {
@@ -197,7 +205,7 @@ export class FlumeClient {
         `Expected a worker class or a worker name, got: ${String(worker)}`,
       );
     }
-    const known = this.engine.registry.get(worker);
+    const known = this.registry.get(worker);
     if (!known) return { name: worker, method: fn };
     return this.checked(queue, known, fn, known.instance);
   }

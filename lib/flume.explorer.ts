@@ -1,9 +1,9 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
-import type { FlumeEngine } from './engine/index.js';
+import type { ResolvedOptions, WorkerRegistry } from './engine/index.js';
 import { FlumeMetadataAccessor } from './flume-metadata.accessor.js';
-import { FLUME_ENGINE } from './flume.constants.js';
+import { FLUME_REGISTRY, FLUME_RESOLVED_OPTIONS } from './flume.constants.js';
 
 /** Finds the @Worker providers of the app and registers them with the engine. */
 @Injectable()
@@ -13,7 +13,8 @@ export class FlumeExplorer implements OnModuleInit {
   constructor(
     private readonly discovery: DiscoveryService,
     private readonly metadata: FlumeMetadataAccessor,
-    @Inject(FLUME_ENGINE) private readonly engine: FlumeEngine,
+    @Inject(FLUME_REGISTRY) private readonly registry: WorkerRegistry,
+    @Inject(FLUME_RESOLVED_OPTIONS) private readonly options: ResolvedOptions,
   ) {}
 
   onModuleInit(): void {
@@ -34,7 +35,7 @@ export class FlumeExplorer implements OnModuleInit {
       );
       return;
     }
-    this.engine.registry.register({
+    this.registry.register({
       ...metadata,
       instance,
       className: (target as Function).name,
@@ -42,9 +43,9 @@ export class FlumeExplorer implements OnModuleInit {
   }
 
   private warnAboutQueuesWithoutPipelines(): void {
-    const consumed = new Set(this.engine.options.pipelines.map((p) => p.queue));
-    for (const worker of this.engine.registry.all()) {
-      if (consumed.has(worker.queue) || this.engine.options.pipelines.length === 0) continue;
+    const consumed = new Set(this.options.pipelines.map((p) => p.queue));
+    for (const worker of this.registry.all()) {
+      if (consumed.has(worker.queue) || this.options.pipelines.length === 0) continue;
       this.logger.warn(
         `Worker ${worker.className} handles queue "${worker.queue}", but no pipeline of this app consumes it: ` +
           `its jobs wait until a process with a pipeline on "${worker.queue}" runs.`,

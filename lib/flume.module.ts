@@ -10,6 +10,9 @@ import {
   createAsyncOptionsProviders,
   createPipelineProviders,
   engineProvider,
+  jobSinkProvider,
+  registryProvider,
+  resolvedOptionsProvider,
 } from './flume.providers.js';
 import type {
   FlumeModuleAsyncOptions,
@@ -17,7 +20,10 @@ import type {
 } from './interfaces/flume-module-options.interface.js';
 
 const CORE_PROVIDERS: Provider[] = [
+  resolvedOptionsProvider,
+  registryProvider,
   engineProvider,
+  jobSinkProvider,
   FlumeMetadataAccessor,
   FlumeExplorer,
   FlumeProducer,

@@ -4,27 +4,55 @@ import {
   FlumeEngine,
   resolveOptions,
   SILENT_LOGGER,
+  WorkerRegistry,
   type FlumeLogger,
+  type ResolvedOptions,
 } from './engine/index.js';
 import { FlumeProducer } from './flume.producer.js';
-import { FLUME_ENGINE, FLUME_MODULE_OPTIONS, getPipelineToken } from './flume.constants.js';
+import {
+  FLUME_ENGINE,
+  FLUME_JOB_SINK,
+  FLUME_MODULE_OPTIONS,
+  FLUME_REGISTRY,
+  FLUME_RESOLVED_OPTIONS,
+  getPipelineToken,
+} from './flume.constants.js';
 import type {
   FlumeModuleAsyncOptions,
-  FlumeModuleOptions,
   FlumeOptionsFactory,
 } from './interfaces/flume-module-options.interface.js';
 
-function loggerOf(options: FlumeModuleOptions): FlumeLogger {
-  if (options?.logger === false) return SILENT_LOGGER;
-  return options?.logger ?? new Logger('Flume');
+function loggerOf(options: ResolvedOptions): FlumeLogger {
+  if (options.logger === false) return SILENT_LOGGER;
+  return options.logger ?? new Logger('Flume');
 }
 
-/** The engine, built from validated options: a bad option fails the boot here. */
+/** Options validated with defaults applied: a bad option fails the boot here. */
+export const resolvedOptionsProvider: Provider = {
+  provide: FLUME_RESOLVED_OPTIONS,
+  useFactory: resolveOptions,
+  inject: [FLUME_MODULE_OPTIONS],
+};
+
+/** The registry @Worker classes are discovered into. */
+export const registryProvider: Provider = {
+  provide: FLUME_REGISTRY,
+  useFactory: () => new WorkerRegistry(),
+};
+
+/** The Redis engine. */
 export const engineProvider: Provider = {
   provide: FLUME_ENGINE,
-  useFactory: (options: FlumeModuleOptions) =>
-    new FlumeEngine(resolveOptions(options), loggerOf(options)),
-  inject: [FLUME_MODULE_OPTIONS],
+  useFactory: (options: ResolvedOptions, registry: WorkerRegistry) =>
+    new FlumeEngine(options, registry, loggerOf(options)),
+  inject: [FLUME_RESOLVED_OPTIONS, FLUME_REGISTRY],
+};
+
+/** FlumeClient writes through the engine's enqueuer. */
+export const jobSinkProvider: Provider = {
+  provide: FLUME_JOB_SINK,
+  useFactory: (engine: FlumeEngine) => engine.enqueuer,
+  inject: [FLUME_ENGINE],
 };
 
 /** One provider per pipeline name, for @InjectPipeline(name). */

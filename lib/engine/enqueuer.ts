@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { RedisConnections } from './connection.js';
 import { FlumeConnectionError, FlumeError, FlumePayloadError } from './errors/index.js';
+import type { JobSink } from './job-sink.js';
 import { keyNameProblem, queueKeys } from './keys.js';
 import { describe, encodeNewJob, type NewJob } from './payload.js';
 
@@ -11,7 +12,7 @@ const BULK_CHUNK = 5_000;
  * Writes new jobs. A job is validated and encoded before anything is sent, and each
  * call is one round trip: RPUSH for a job that can run now, ZADD for a job due later.
  */
-export class Enqueuer {
+export class Enqueuer implements JobSink {
   constructor(
     private readonly connections: RedisConnections,
     private readonly namespace: string,

@@ -5,14 +5,13 @@ import type { FlumeLogger } from './logger.js';
 import type { ResolvedOptions, ResolvedPipeline } from './options.js';
 import { PipelineRunner } from './pipeline-runner.js';
 import { Scripts } from './scripts.js';
-import { WorkerRegistry } from './worker-registry.js';
+import type { WorkerRegistry } from './worker-registry.js';
 
 /**
  * The Redis engine, free of Nest: a registry of workers, an enqueuer, and one
  * runner per pipeline, over connections it owns.
  */
 export class FlumeEngine {
-  readonly registry = new WorkerRegistry();
   readonly connections: RedisConnections;
   readonly enqueuer: Enqueuer;
   private readonly scripts: Scripts;
@@ -21,6 +20,7 @@ export class FlumeEngine {
 
   constructor(
     readonly options: ResolvedOptions,
+    readonly registry: WorkerRegistry,
     private readonly logger: FlumeLogger,
   ) {
     this.connections = new RedisConnections(

@@ -14,4 +14,6 @@ export {
 } from './options.js';
 export type { PipelineRunner } from './pipeline-runner.js';
 export { keyNameProblemFor } from './keys.js';
-export { isHandlerMethod, type WorkerDefinition } from './worker-registry.js';
+export { isHandlerMethod, WorkerRegistry, type WorkerDefinition } from './worker-registry.js';
+export type { JobSink } from './job-sink.js';
+export { encodeNewJob, decodeJob, type NewJob } from './payload.js';
