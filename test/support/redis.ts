@@ -9,16 +9,60 @@ export function uniqueNamespace(spec: string): string {
 }
 
 /** A plain connection for inspecting and arranging Redis state in a test. */
-export function inspector(): Redis {
-  return new Redis(REDIS_URL, { lazyConnect: false });
+export function inspector(url = REDIS_URL): Redis {
+  return new Redis(url, { lazyConnect: false });
 }
 
-/** Deletes every key of `namespace`. */
-export async function deleteNamespace(redis: Redis, namespace: string): Promise<void> {
+/** Every key of `namespace`. */
+export async function namespaceKeys(redis: Redis, namespace: string): Promise<string[]> {
+  const found: string[] = [];
   let cursor = '0';
   do {
     const [next, keys] = await redis.scan(cursor, 'MATCH', `${namespace}:*`, 'COUNT', 1000);
     cursor = next;
-    if (keys.length > 0) await redis.del(...keys);
+    found.push(...keys);
   } while (cursor !== '0');
+  return found;
+}
+
+/** Deletes every key of `namespace`. */
+export async function deleteNamespace(redis: Redis, namespace: string): Promise<void> {
+  const keys = await namespaceKeys(redis, namespace);
+  for (let i = 0; i < keys.length; i += 500) await redis.del(...keys.slice(i, i + 500));
+}
+
+/**
+ * The keys of one queue, spelled from the documented layout (not from lib/engine/keys.ts),
+ * so a test also checks that the engine writes where the README says.
+ */
+export function keysOf(namespace: string, queue: string) {
+  const waiting = `${namespace}:queue:{${queue}}`;
+  return {
+    waiting,
+    processing: `${waiting}:processing`,
+    leaseSeq: `${waiting}:lease_seq`,
+    scheduled: `${waiting}:scheduled`,
+    retry: `${waiting}:retry`,
+    dead: `${waiting}:dead`,
+  };
+}
+
+/** A job payload as an enqueue in another process would write it. */
+export function rawJob(fields: {
+  queue: string;
+  class: string;
+  args?: unknown;
+  function?: string;
+  jid?: string;
+  retry_count?: number;
+}): string {
+  return JSON.stringify({
+    jid: fields.jid ?? `raw-${Math.random().toString(36).slice(2)}`,
+    queue: fields.queue,
+    class: fields.class,
+    function: fields.function,
+    args: fields.args ?? [],
+    retry_count: fields.retry_count ?? 0,
+    enqueued_at: Date.now() / 1000,
+  });
 }
