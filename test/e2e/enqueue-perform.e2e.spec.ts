@@ -120,4 +120,54 @@ describe('enqueue and perform', () => {
     });
     expect(job.enqueued_at).toBeCloseTo(Date.now() / 1000, -1);
   });
+
+  it('bulkEnqueue resolves to the ids in the order of the jobs, in one all-or-none write', async () => {
+    const queue = 'bulk-not-consumed';
+    const ids = await client.bulkEnqueue(
+      queue,
+      [
+        { worker: 'RemoteA', args: [0] },
+        { worker: 'RemoteB', args: [1], function: 'run' },
+        { worker: 'RemoteA', args: [2], context: { own: true } },
+        { worker: 'RemoteC', args: [3] },
+      ],
+      { context: { shared: 1 } },
+    );
+    expect(ids).toHaveLength(4);
+    expect(new Set(ids).size).toBe(4);
+    const stored = (await redis.lrange(`${namespace}:queue:{${queue}}`, 0, -1)).map((raw) =>
+      JSON.parse(raw),
+    );
+    expect(stored.map((job) => job.jid)).toEqual(ids);
+    expect(stored.map((job) => job.args)).toEqual([[0], [1], [2], [3]]);
+    expect(stored.map((job) => job.class)).toEqual(['RemoteA', 'RemoteB', 'RemoteA', 'RemoteC']);
+    expect(stored[1].function).toBe('run');
+    expect(stored.map((job) => job.context)).toEqual([
+      { shared: 1 },
+      { shared: 1 },
+      { own: true },
+      { shared: 1 },
+    ]);
+    expect(await client.jobCounts([queue])).toEqual({ [queue]: 4 });
+    expect(await client.bulkEnqueue(queue, [])).toEqual([]);
+    expect(await client.jobCounts([queue])).toEqual({ [queue]: 4 });
+  });
+
+  it('runs bulk-enqueued jobs in order, and counts a consumed queue as empty once they ran', async () => {
+    const before = log.count('renamed-worker');
+    const values = Array.from({ length: 30 }, (_, i) => 1000 + i);
+    const ids = await client.bulkEnqueue(
+      'default',
+      values.map((value) => ({ worker: RenamedWorker, args: [value] })),
+    );
+    expect(ids).toHaveLength(30);
+    await log.untilCount(before + 30, 'renamed-worker');
+    const ran = log.performed
+      .filter((p) => p.worker === 'renamed-worker')
+      .slice(before)
+      .map((p) => p.args[0]);
+    // Jobs start in queue order; the handler is synchronous, so they also finish in order.
+    expect(ran).toEqual(values);
+    expect(await client.jobCounts(['default'])).toEqual({ default: 0 });
+  });
 });
