@@ -1,7 +1,9 @@
 import type { Redis } from 'ioredis';
 import type { RedisConnections } from './connection.js';
 import { FlumeConnectionError, FlumeError, FlumePayloadError } from './errors/index.js';
+import type { Instrumentation } from './instrumentation.js';
 import type { JobSink } from './job-sink.js';
+import type { ResolvedOptions } from './options.js';
 import { keyNameProblem, queueKeys } from './keys.js';
 import { describe, encodeNewJob, type NewJob } from './payload.js';
 
@@ -15,14 +17,16 @@ const BULK_CHUNK = 5_000;
 export class Enqueuer implements JobSink {
   constructor(
     private readonly connections: RedisConnections,
-    private readonly namespace: string,
+    private readonly options: Pick<ResolvedOptions, 'namespace' | 'maxPayloadBytes' | 'instrument'>,
+    private readonly instrumentation: Instrumentation,
   ) {}
 
   /** Enqueues one job to run now; resolves to its id. */
   async enqueue(job: NewJob): Promise<string> {
     const keys = this.keysOf(job.queue);
-    const { jid, payload } = encodeNewJob(job);
+    const { jid, payload } = this.encode(job);
     await this.send((redis) => redis.rpush(keys.waiting, payload));
+    this.emit(job.queue, [payload]);
     return jid;
   }
 
@@ -34,8 +38,9 @@ export class Enqueuer implements JobSink {
       );
     }
     const keys = this.keysOf(job.queue);
-    const { jid, payload } = encodeNewJob(job);
+    const { jid, payload } = this.encode(job);
     await this.send((redis) => redis.zadd(keys.scheduled, Math.round(dueAt), payload));
+    this.emit(job.queue, [payload]);
     return jid;
   }
 
@@ -44,7 +49,7 @@ export class Enqueuer implements JobSink {
     const keys = this.keysOf(queue);
     const encoded = jobs.map((job, index) => {
       try {
-        return encodeNewJob(job);
+        return this.encode(job);
       } catch (err) {
         if (err instanceof FlumeError) {
           throw new FlumePayloadError(`Job ${index} of the bulk enqueue: ${err.message}`, {
@@ -67,6 +72,7 @@ export class Enqueuer implements JobSink {
       if (!results || failed) throw failed?.[0] ?? new Error('the transaction was discarded');
       return results;
     });
+    this.emit(queue, payloads);
     return encoded.map((job) => job.jid);
   }
 
@@ -87,11 +93,22 @@ export class Enqueuer implements JobSink {
     return counts;
   }
 
+  private encode(job: NewJob) {
+    return encodeNewJob(job, Date.now(), this.options.maxPayloadBytes);
+  }
+
+  private emit(queue: string, payloads: string[]): void {
+    if (!this.options.instrument) return;
+    let payloadBytes = 0;
+    for (const payload of payloads) payloadBytes += Buffer.byteLength(payload);
+    this.instrumentation.emit({ type: 'enqueue', queue, count: payloads.length, payloadBytes });
+  }
+
   private keysOf(queue: string) {
     const problem = keyNameProblem(queue);
     if (problem)
       throw new FlumePayloadError(`Invalid queue name: ${problem}, got: ${describe(queue)}`);
-    return queueKeys(this.namespace, queue);
+    return queueKeys(this.options.namespace, queue);
   }
 
   /** Runs a command once Redis is ready; turns connection trouble into FlumeConnectionError. */

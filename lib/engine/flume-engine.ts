@@ -1,21 +1,32 @@
 import { RedisConnections } from './connection.js';
 import { Enqueuer } from './enqueuer.js';
-import { FlumeConfigError } from './errors/index.js';
+import { FlumeConfigError, FlumeTimeoutError } from './errors/index.js';
+import { Instrumentation } from './instrumentation.js';
+import { pausedPipelinesKey } from './keys.js';
 import type { FlumeLogger } from './logger.js';
 import type { ResolvedOptions, ResolvedPipeline } from './options.js';
+import { PausedPipelines } from './paused-pipelines.js';
+import { resolvePauseOptions, type PauseOptions } from './pause-options.js';
 import { PipelineRunner } from './pipeline-runner.js';
 import { Scripts } from './scripts.js';
+import { delay } from './wait.js';
 import type { WorkerRegistry } from './worker-registry.js';
 
+/** How often each instance reads the pauses stored in Redis. */
+const PAUSE_POLL_MS = 1_000;
+
 /**
- * The Redis engine, free of Nest: a registry of workers, an enqueuer, and one
- * runner per pipeline, over connections it owns.
+ * The Redis engine, free of Nest: an enqueuer and one runner per pipeline, over
+ * connections it owns, running the workers of a registry.
  */
 export class FlumeEngine {
   readonly connections: RedisConnections;
   readonly enqueuer: Enqueuer;
+  readonly instrumentation = new Instrumentation();
   private readonly scripts: Scripts;
+  private readonly paused: PausedPipelines;
   private readonly runners = new Map<string, PipelineRunner>();
+  private started = false;
   private closing?: Promise<void>;
 
   constructor(
@@ -29,39 +40,65 @@ export class FlumeEngine {
       options.commandTimeout,
       logger,
     );
-    this.scripts = new Scripts(this.connections.command);
-    this.enqueuer = new Enqueuer(this.connections, options.namespace);
+    const command = this.connections.command;
+    this.scripts = new Scripts(command);
+    this.enqueuer = new Enqueuer(this.connections, options, this.instrumentation);
+    this.paused = new PausedPipelines(
+      command,
+      pausedPipelinesKey(options.namespace),
+      PAUSE_POLL_MS,
+      logger,
+    );
+    for (const pipeline of options.pipelines) {
+      const runner = new PipelineRunner(pipeline, {
+        command,
+        createBlocking: () => this.connections.createBlocking(`pipeline:${pipeline.name}`),
+        scripts: this.scripts,
+        registry,
+        options,
+        paused: this.paused,
+        instrumentation: this.instrumentation,
+        logger,
+      });
+      this.runners.set(pipeline.name, runner);
+    }
   }
 
   /** Options of pipeline `name`; throws a FlumeConfigError naming the pipelines there are. */
   pipelineOptions(name: string): ResolvedPipeline {
-    const pipeline = this.options.pipelines.find((p) => p.name === name);
-    if (pipeline) return pipeline;
-    const known = this.options.pipelines.map((p) => `"${p.name}"`).join(', ') || 'none';
-    throw new FlumeConfigError(`Unknown pipeline "${name}". Configured pipelines: ${known}.`);
+    return this.runner(name) && this.options.pipelines.find((p) => p.name === name)!;
   }
 
-  /** The runner of pipeline `name`, once started. */
-  runner(name: string): PipelineRunner | undefined {
-    return this.runners.get(name);
+  /** The runner of pipeline `name`; throws a FlumeConfigError naming the pipelines there are. */
+  runner(name: string): PipelineRunner {
+    const runner = this.runners.get(name);
+    if (runner) return runner;
+    const known = [...this.runners.keys()].map((n) => `"${n}"`).join(', ') || 'none';
+    throw new FlumeConfigError(`Unknown pipeline "${name}". Configured pipelines: ${known}.`);
   }
 
   /** Starts every configured pipeline; call once workers are registered. */
   start(): void {
-    if (this.closing) return;
-    for (const pipeline of this.options.pipelines) {
-      if (this.runners.has(pipeline.name)) continue;
-      const runner = new PipelineRunner(pipeline, {
-        command: this.connections.command,
-        blocking: this.connections.createBlocking(`pipeline:${pipeline.name}`),
-        scripts: this.scripts,
-        registry: this.registry,
-        options: this.options,
-        logger: this.logger,
-      });
-      this.runners.set(pipeline.name, runner);
-      runner.start();
-    }
+    if (this.started || this.closing) return;
+    this.started = true;
+    if (this.runners.size === 0) return;
+    this.paused.start();
+    for (const runner of this.runners.values()) runner.start();
+  }
+
+  /** Pauses pipelines `names` (see PauseOptions). */
+  pause(names: readonly string[], opts?: PauseOptions): Promise<void> {
+    return this.setPaused(names, true, opts);
+  }
+
+  /** Resumes pipelines `names` (see PauseOptions). */
+  resume(names: readonly string[], opts?: PauseOptions): Promise<void> {
+    return this.setPaused(names, false, opts);
+  }
+
+  /** Names of every configured pipeline. */
+  pipelineNames(): string[] {
+    return [...this.runners.keys()];
   }
 
   /** Drains every pipeline (see PipelineRunner.stop), then closes the connections. Idempotent. */
@@ -70,7 +107,44 @@ export class FlumeEngine {
     return this.closing;
   }
 
+  private async setPaused(
+    names: readonly string[],
+    paused: boolean,
+    raw?: PauseOptions,
+  ): Promise<void> {
+    const opts = resolvePauseOptions(raw);
+    const runners = names.map((name) => this.runner(name));
+    if (!opts.temporary) await this.paused.set(names, paused);
+    for (const runner of runners) {
+      if (paused) runner.pause();
+      else runner.resume();
+    }
+    for (const runner of runners) {
+      const how = opts.temporary ? 'in this process' : 'for every instance';
+      this.logger.log(`Pipeline "${runner.name}" ${paused ? 'paused' : 'resumed'} ${how}.`);
+      if (!paused && runner.isPaused) {
+        this.logger.warn(
+          `Pipeline "${runner.name}" stays paused: it is paused for every instance in Redis. ` +
+            'Resume it with { temporary: false } to lift that.',
+        );
+      }
+    }
+    if (!paused || opts.async) return;
+    const stopped = Promise.all(runners.map((runner) => runner.untilNotTaking()));
+    if (opts.timeout === Infinity) return void (await stopped);
+    const inTime = await Promise.race([
+      stopped.then(() => true),
+      delay(opts.timeout).then(() => false),
+    ]);
+    if (!inTime) {
+      throw new FlumeTimeoutError(
+        `Pausing ${names.join(', ')} took longer than ${opts.timeout} ms; the pipeline(s) stay paused.`,
+      );
+    }
+  }
+
   private async shutdown(): Promise<void> {
+    this.paused.stop();
     const timeout = this.options.shutdownTimeout;
     const results = await Promise.allSettled(
       [...this.runners.values()].map((runner) => runner.stop(timeout)),

@@ -1,6 +1,8 @@
 // The engine's surface for the Nest layer. Not the package's public API: see lib/index.ts.
 export * from './errors/index.js';
 export { FlumeEngine } from './flume-engine.js';
+export { FlumeContext, type JobContext } from './context.js';
+export { FLUME_CHANNELS, type FlumeEvent, type FlumeEventType } from './instrumentation.js';
 export type { Job } from './job.js';
 export type { FlumeLogger } from './logger.js';
 export { SILENT_LOGGER } from './logger.js';
@@ -10,10 +12,18 @@ export {
   type FlumeOptions,
   type FlumeConnectionOptions,
   type FlumePipelineOptions,
+  type FlumeTestMode,
   type ResolvedOptions,
+  type ResolvedPipeline,
 } from './options.js';
+export type { PauseOptions } from './pause-options.js';
 export type { PipelineRunner } from './pipeline-runner.js';
 export { keyNameProblemFor } from './keys.js';
-export { isHandlerMethod, WorkerRegistry, type WorkerDefinition } from './worker-registry.js';
+export {
+  isHandlerMethod,
+  WorkerRegistry,
+  type BatchOptions,
+  type WorkerDefinition,
+} from './worker-registry.js';
 export type { JobSink } from './job-sink.js';
 export { encodeNewJob, decodeJob, type NewJob } from './payload.js';

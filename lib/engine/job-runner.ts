@@ -1,17 +1,21 @@
 import type { Acker } from './acker.js';
 import { backoffDelay } from './backoff.js';
+import { FlumeContext, type JobContext } from './context.js';
+import { FlumeBatchError, FlumeTimeoutError } from './errors/index.js';
+import type { Instrumentation } from './instrumentation.js';
 import { unixSeconds, type Job } from './job.js';
 import type { QueueKeys } from './keys.js';
 import type { FlumeLogger } from './logger.js';
-import { decodeJob, encodeJob, encodeUnreadable } from './payload.js';
 import type { ResolvedOptions } from './options.js';
+import { decodeJob, encodeJob, encodeUnreadable } from './payload.js';
 import type { Scripts, Settlement } from './scripts.js';
-import type { WorkerRegistry } from './worker-registry.js';
+import type { Handler, WorkerDefinition, WorkerRegistry } from './worker-registry.js';
 
 /** Lines of a failure's stack kept in the job. */
 const BACKTRACE_LINES = 20;
 
 export interface JobRunnerDeps {
+  pipeline: string;
   queue: string;
   keys: QueueKeys;
   scripts: Scripts;
@@ -19,41 +23,162 @@ export interface JobRunnerDeps {
   acker: Acker;
   options: ResolvedOptions;
   logger: FlumeLogger;
+  /** Set when the pipeline publishes events. */
+  instrumentation?: Instrumentation;
   /** Told the delay of each retry filed, so the scheduler can wake in time for it. */
   onRetryScheduled(delayMs: number): void;
 }
 
+/** A leased job, decoded and matched to its worker, ready to run. */
+export interface ReadyJob {
+  lease: string;
+  job: Job;
+  worker: WorkerDefinition;
+  handler: Handler;
+  /** Set while the job runs; aborted on timeout or hand-back. */
+  controller: AbortController;
+}
+
+export type Preparation = { ok: true; ready: ReadyJob } | { ok: false; settled: Promise<void> };
+
 /**
- * Runs one leased job through its worker and settles it: acknowledged on success,
- * filed for retry or dead on failure. A payload that cannot run (not JSON, no such
- * worker or method) goes to the dead set with the reason; nothing is evaluated.
+ * Runs leased jobs through their workers and settles them: acknowledged on
+ * success, filed for retry or dead on failure. A payload that cannot run (not
+ * JSON, no such worker or method) goes to the dead set with the reason; nothing
+ * from Redis is ever evaluated.
  */
 export class JobRunner {
+  private readonly running = new Map<string, AbortController>();
+
   constructor(private readonly deps: JobRunnerDeps) {}
 
-  async run(lease: string): Promise<void> {
-    const { queue, registry, acker } = this.deps;
+  /** Decodes a lease and finds its worker; an unrunnable job is buried instead. */
+  prepare(lease: string): Preparation {
+    const { queue, registry } = this.deps;
     const payload = lease.slice(lease.indexOf('|') + 1);
     const decoded = decodeJob(payload);
     if (!decoded.ok) {
-      return this.bury(lease, encodeUnreadable(queue, payload, decoded.reason), decoded.reason);
+      const settled = this.bury(
+        lease,
+        encodeUnreadable(queue, payload, decoded.reason),
+        decoded.reason,
+      );
+      return { ok: false, settled };
     }
     const job = decoded.job;
     const resolved = registry.resolve(queue, job.class, job.function);
     if (!resolved.ok) {
       const buried = { ...job, error_message: resolved.reason, failed_at: unixSeconds() };
-      return this.bury(lease, encodeJob(buried), resolved.reason);
+      return { ok: false, settled: this.bury(lease, encodeJob(buried), resolved.reason, job) };
     }
-    try {
-      await resolved.handler(job.args);
-    } catch (err) {
-      return this.fail(lease, job, err, resolved.worker.maxRetries ?? this.deps.options.maxRetries);
-    }
-    acker.ack(lease);
+    const controller = new AbortController();
+    return {
+      ok: true,
+      ready: { lease, job, worker: resolved.worker, handler: resolved.handler, controller },
+    };
   }
 
-  private async fail(lease: string, job: Job, err: unknown, maxRetries: number): Promise<void> {
-    const { options, logger } = this.deps;
+  /** Aborts the signal of running jobs (they are being handed back). */
+  abort(leases: Iterable<string>, reason: Error): void {
+    for (const lease of leases) this.running.get(lease)?.abort(reason);
+  }
+
+  /** Runs one job and settles it. Never rejects. */
+  async run(ready: ReadyJob): Promise<void> {
+    const started = Date.now();
+    this.emitStart(ready, started);
+    this.running.set(ready.lease, ready.controller);
+    try {
+      await FlumeContext.run(contextOf(ready), () =>
+        this.withTimeout(ready.worker, [ready.controller], () => ready.handler(ready.job.args)),
+      );
+    } catch (err) {
+      return this.fail(ready, err, started);
+    } finally {
+      this.running.delete(ready.lease);
+    }
+    this.succeed(ready, started);
+  }
+
+  /**
+   * Runs jobs of one batch worker in one handler call. A FlumeBatchError names the
+   * items that failed; any other error fails every item. Never rejects.
+   */
+  async runBatch(batch: ReadyJob[]): Promise<void> {
+    const started = Date.now();
+    const { worker, handler } = batch[0];
+    for (const ready of batch) {
+      this.emitStart(ready, started);
+      this.running.set(ready.lease, ready.controller);
+    }
+    let failures = new Map<number, unknown>();
+    try {
+      await FlumeContext.run(batch.map(contextOf), () =>
+        this.withTimeout(
+          worker,
+          batch.map((r) => r.controller),
+          () => handler([batch.map((ready) => ready.job.args)]),
+        ),
+      );
+    } catch (err) {
+      failures =
+        err instanceof FlumeBatchError
+          ? new Map(err.failures.map((f) => [f.index, f.error]))
+          : new Map(batch.map((_, index) => [index, err]));
+    } finally {
+      for (const ready of batch) this.running.delete(ready.lease);
+    }
+    await Promise.all(
+      batch.map((ready, index) =>
+        failures.has(index)
+          ? this.fail(ready, failures.get(index), started)
+          : this.succeed(ready, started),
+      ),
+    );
+  }
+
+  private async withTimeout(
+    worker: WorkerDefinition,
+    controllers: AbortController[],
+    call: () => unknown,
+  ): Promise<unknown> {
+    if (worker.timeout === undefined) return call();
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const error = new FlumeTimeoutError(
+          `Job ran longer than its worker's timeout of ${worker.timeout} ms`,
+        );
+        for (const controller of controllers) controller.abort(error);
+        reject(error);
+      }, worker.timeout);
+    });
+    try {
+      return await Promise.race([Promise.resolve().then(call), timedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private succeed(ready: ReadyJob, started: number): void {
+    this.deps.acker.ack(ready.lease);
+    const runMs = Date.now() - started;
+    if (this.deps.options.debug) {
+      this.deps.logger.debug?.(
+        `Job ${ready.job.jid} (${ready.worker.name}) succeeded in ${runMs} ms.`,
+      );
+    }
+    this.deps.instrumentation?.emit({
+      type: 'job:success',
+      runMs,
+      ...this.eventBase(ready, started),
+    });
+  }
+
+  private async fail(ready: ReadyJob, err: unknown, started: number): Promise<void> {
+    const { options, logger, instrumentation } = this.deps;
+    const { job, worker, lease } = ready;
+    const maxRetries = worker.maxRetries ?? options.maxRetries;
     const error = err instanceof Error ? err : new Error(String(err));
     const failed: Job = {
       ...job,
@@ -61,6 +186,13 @@ export class JobRunner {
       error_message: error.message,
       error_backtrace: error.stack?.split('\n').slice(0, BACKTRACE_LINES).join('\n'),
     };
+    const base = this.eventBase(ready, started);
+    instrumentation?.emit({
+      type: 'job:failure',
+      runMs: Date.now() - started,
+      error: error.message,
+      ...base,
+    });
     if (job.retry_count < maxRetries) {
       const delayMs = backoffDelay(job.retry_count, {
         initial: options.backoffInitial,
@@ -68,24 +200,26 @@ export class JobRunner {
       });
       failed.retry_count = job.retry_count + 1;
       logger.warn(
-        `Job ${job.jid} (${job.class}) failed: ${error.message}. Retry ${failed.retry_count} of ${maxRetries} in ${delayMs} ms.`,
+        `Job ${job.jid} (${worker.name}) failed: ${error.message}. Retry ${failed.retry_count} of ${maxRetries} in ${delayMs} ms.`,
       );
       if (await this.settle(lease, encodeJob(failed), { kind: 'retry', delayMs })) {
         this.deps.onRetryScheduled(delayMs);
+        instrumentation?.emit({ type: 'job:retry', delayMs, error: error.message, ...base });
       }
       return;
     }
-    logger.error(
-      `Job ${job.jid} (${job.class}) failed: ${error.message}. Out of retries (${maxRetries}): moved to the dead set.`,
-    );
-    await this.settle(lease, encodeJob(failed), { kind: 'dead' });
+    const reason = `failed ${maxRetries + 1} time(s), out of retries: ${error.message}`;
+    logger.error(`Job ${job.jid} (${worker.name}) ${reason}. Moved to the dead set.`);
+    if (await this.settle(lease, encodeJob(failed), { kind: 'dead' })) {
+      this.emitDead(job, reason);
+    }
   }
 
-  private async bury(lease: string, payload: string, reason: string): Promise<void> {
+  private async bury(lease: string, payload: string, reason: string, job?: Job): Promise<void> {
     this.deps.logger.error(
       `A job in queue "${this.deps.queue}" cannot run: ${reason}. Moved to the dead set.`,
     );
-    await this.settle(lease, payload, { kind: 'dead' });
+    if (await this.settle(lease, payload, { kind: 'dead' })) this.emitDead(job, reason);
   }
 
   /** Files the job; a Redis error leaves the lease to expire, so the job is not lost. */
@@ -104,4 +238,45 @@ export class JobRunner {
       return false;
     }
   }
+
+  private emitStart(ready: ReadyJob, started: number): void {
+    if (this.deps.options.debug) {
+      this.deps.logger.debug?.(`Job ${ready.job.jid} (${ready.worker.name}) started.`);
+    }
+    this.deps.instrumentation?.emit({ type: 'job:start', ...this.eventBase(ready, started) });
+  }
+
+  private emitDead(job: Job | undefined, reason: string): void {
+    this.deps.instrumentation?.emit({
+      type: 'job:dead',
+      pipeline: this.deps.pipeline,
+      queue: this.deps.queue,
+      worker: job?.class ?? '',
+      jobId: job?.jid ?? '',
+      retryCount: job?.retry_count ?? 0,
+      reason,
+    });
+  }
+
+  private eventBase(ready: ReadyJob, started: number) {
+    return {
+      pipeline: this.deps.pipeline,
+      queue: this.deps.queue,
+      worker: ready.worker.name,
+      jobId: ready.job.jid,
+      retryCount: ready.job.retry_count,
+      waitMs: Math.max(0, started - ready.job.enqueued_at * 1000),
+    };
+  }
+}
+
+function contextOf(ready: ReadyJob): JobContext {
+  return {
+    jobId: ready.job.jid,
+    queue: ready.job.queue,
+    worker: ready.worker.name,
+    retryCount: ready.job.retry_count,
+    context: ready.job.context ?? {},
+    signal: ready.controller.signal,
+  };
 }

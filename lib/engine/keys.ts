@@ -19,6 +19,16 @@ export interface QueueKeys {
   readonly dead: string;
 }
 
+/** Sliding window of a rate limit; its own hash tag, as pipelines of many queues may share it. */
+export function rateLimitKey(namespace: string, key: string): string {
+  return `${namespace}:limit:{${key}}`;
+}
+
+/** Hash of pipeline name -> "1" for pipelines paused for every instance (`temporary: false`). */
+export function pausedPipelinesKey(namespace: string): string {
+  return `${namespace}:pipelines:paused`;
+}
+
 const FORBIDDEN_IN_NAMES = /[{}\s]/;
 
 /** Returns why `name` cannot be used in a key, or undefined when it can. */

@@ -25,7 +25,23 @@ export interface FlumePipelineOptions {
   queue: string;
   /** Most jobs of this pipeline running at once in this process. Default 500. */
   maxDemand?: number;
+  /** With `rateLimitScale`: at most this many jobs start in any window, across all instances. */
+  rateLimitCount?: number;
+  /** Window of the rate limit, ms. */
+  rateLimitScale?: number;
+  /** Pipelines with the same key share one rate limit. Default: the queue name. */
+  rateLimitKey?: string;
+  /** Hands every worker of this pipeline arrays of up to this many jobs' args (see @Batch). */
+  batchSize?: number;
+  /** Publish events for this pipeline (see FLUME_CHANNELS). Default: the module's `instrument`. */
+  instrument?: boolean;
 }
+
+/**
+ * Test mode: no Redis at all. `'fake'` keeps enqueued jobs in memory until the test
+ * drains them; `'inline'` runs each job as it is enqueued.
+ */
+export type FlumeTestMode = 'fake' | 'inline';
 
 /** Options of `FlumeModule.forRoot`. Durations are in milliseconds. */
 export interface FlumeOptions {
@@ -55,12 +71,28 @@ export interface FlumeOptions {
   deadMaxAge?: number;
   /** Logger for the engine; `false` silences it. Default: Nest's Logger. */
   logger?: FlumeLogger | false;
+  /** Log every job's start and end at debug level. Default false. */
+  debug?: boolean;
+  /** Publish events (enqueue, dequeue, job start/success/failure/retry/dead). Default false. */
+  instrument?: boolean;
+  /** Largest job payload (JSON bytes) accepted at enqueue. Default 1 MiB. */
+  maxPayloadBytes?: number;
+  /**
+   * How many times a job may be recovered from a worker that stopped renewing its
+   * lease (crashed, or killed mid-job) before it goes to the dead set. Default 3.
+   */
+  maxRecoveries?: number;
+  /** Test mode (see docs/testing.md): no Redis connection is opened. Default: off. */
+  testing?: FlumeTestMode;
 }
 
 export interface ResolvedPipeline {
   name: string;
   queue: string;
   maxDemand: number;
+  rateLimit?: { count: number; scaleMs: number; key: string };
+  batchSize?: number;
+  instrument: boolean;
 }
 
 /** Options with every default applied; what the engine runs on. */
@@ -78,6 +110,11 @@ export interface ResolvedOptions {
   deadMaxJobs: number;
   deadMaxAge: number;
   logger: FlumeLogger | false | undefined;
+  debug: boolean;
+  instrument: boolean;
+  maxPayloadBytes: number;
+  maxRecoveries: number;
+  testing: FlumeTestMode | undefined;
 }
 
 export const DEFAULTS = {
@@ -92,6 +129,8 @@ export const DEFAULTS = {
   commandTimeout: 5_000,
   deadMaxJobs: 10_000,
   deadMaxAge: 180 * 24 * 3600 * 1000,
+  maxPayloadBytes: 1024 * 1024,
+  maxRecoveries: 3,
 } as const;
 
 const DEFAULT_URL = 'redis://127.0.0.1:6379';
@@ -118,7 +157,48 @@ function option<T>(owner: string, key: string, value: unknown, fallback: T, chec
   return value as T;
 }
 
-function resolvePipelines(raw: unknown): ResolvedPipeline[] {
+const isBoolean: Check = (value) => (typeof value === 'boolean' ? undefined : 'a boolean');
+
+const PIPELINE_OPTIONS = [
+  'name',
+  'queue',
+  'maxDemand',
+  'rateLimitCount',
+  'rateLimitScale',
+  'rateLimitKey',
+  'batchSize',
+  'instrument',
+];
+
+function resolveRateLimit(
+  owner: string,
+  queue: string,
+  raw: Record<string, unknown>,
+): ResolvedPipeline['rateLimit'] {
+  const { rateLimitCount, rateLimitScale, rateLimitKey } = raw;
+  if (rateLimitCount === undefined && rateLimitScale === undefined) {
+    if (rateLimitKey !== undefined) {
+      throw new FlumeConfigError(
+        `Invalid option "rateLimitKey"${owner}: it needs rateLimitCount and rateLimitScale too.`,
+      );
+    }
+    return undefined;
+  }
+  if (rateLimitCount === undefined || rateLimitScale === undefined) {
+    throw new FlumeConfigError(
+      `Invalid rate limit${owner}: set both rateLimitCount (jobs) and rateLimitScale (ms), got: ` +
+        `rateLimitCount ${describe(rateLimitCount)}, rateLimitScale ${describe(rateLimitScale)}`,
+    );
+  }
+  const count = option<number>(owner, 'rateLimitCount', rateLimitCount, 0, integerAtLeast(1));
+  const scaleMs = option<number>(owner, 'rateLimitScale', rateLimitScale, 0, integerAtLeast(1));
+  const key = option<string>(owner, 'rateLimitKey', rateLimitKey, queue, (v) =>
+    keyNameProblem(v) ? `a string without braces or whitespace` : undefined,
+  );
+  return { count, scaleMs, key };
+}
+
+function resolvePipelines(raw: unknown, instrument: boolean): ResolvedPipeline[] {
   if (raw === undefined) return [];
   if (!Array.isArray(raw)) {
     throw new FlumeConfigError(
@@ -126,13 +206,14 @@ function resolvePipelines(raw: unknown): ResolvedPipeline[] {
     );
   }
   const names = new Set<string>();
-  return raw.map((pipeline: unknown, index) => {
+  const pipelines = raw.map((pipeline: unknown, index): ResolvedPipeline => {
     if (pipeline === null || typeof pipeline !== 'object') {
       throw new FlumeConfigError(
         `Invalid option "pipelines[${index}]": expected { name, queue, maxDemand? }, got: ${describe(pipeline)}`,
       );
     }
-    const { name, queue, maxDemand, ...unknown } = pipeline as Record<string, unknown>;
+    const fields = pipeline as Record<string, unknown>;
+    const { name, queue, maxDemand } = fields;
     const where = ` of pipelines[${index}]`;
     const nameProblem = keyNameProblem(name);
     if (nameProblem) {
@@ -152,19 +233,50 @@ function resolvePipelines(raw: unknown): ResolvedPipeline[] {
       );
     }
     names.add(name as string);
-    rejectUnknown(unknown, ` of pipeline "${name}"`, ['name', 'queue', 'maxDemand']);
+    const owner = ` of pipeline "${name}"`;
+    rejectUnknown(
+      Object.fromEntries(Object.entries(fields).filter(([k]) => !PIPELINE_OPTIONS.includes(k))),
+      owner,
+      PIPELINE_OPTIONS,
+    );
     return {
       name: name as string,
       queue: queue as string,
-      maxDemand: option(
-        ` of pipeline "${name}"`,
-        'maxDemand',
-        maxDemand,
-        DEFAULTS.maxDemand,
+      maxDemand: option(owner, 'maxDemand', maxDemand, DEFAULTS.maxDemand, integerAtLeast(1)),
+      rateLimit: resolveRateLimit(owner, queue as string, fields),
+      batchSize: option<number | undefined>(
+        owner,
+        'batchSize',
+        fields.batchSize,
+        undefined,
         integerAtLeast(1),
       ),
+      instrument: option(owner, 'instrument', fields.instrument, instrument, isBoolean),
     };
   });
+  checkSharedRateLimits(pipelines);
+  return pipelines;
+}
+
+/** Pipelines sharing a rate-limit key must agree on the limit, or neither limit would hold. */
+function checkSharedRateLimits(pipelines: ResolvedPipeline[]): void {
+  const byKey = new Map<string, ResolvedPipeline>();
+  for (const pipeline of pipelines) {
+    const limit = pipeline.rateLimit;
+    if (!limit) continue;
+    const first = byKey.get(limit.key);
+    if (!first) {
+      byKey.set(limit.key, pipeline);
+    } else if (
+      first.rateLimit!.count !== limit.count ||
+      first.rateLimit!.scaleMs !== limit.scaleMs
+    ) {
+      throw new FlumeConfigError(
+        `Pipelines "${first.name}" and "${pipeline.name}" share rateLimitKey "${limit.key}" but set different limits ` +
+          `(${first.rateLimit!.count} per ${first.rateLimit!.scaleMs} ms vs ${limit.count} per ${limit.scaleMs} ms). Give them the same limit.`,
+      );
+    }
+  }
 }
 
 function rejectUnknown(rest: Record<string, unknown>, owner: string, known: string[]): void {
@@ -190,6 +302,11 @@ const KNOWN_OPTIONS = [
   'deadMaxJobs',
   'deadMaxAge',
   'logger',
+  'testing',
+  'debug',
+  'instrument',
+  'maxPayloadBytes',
+  'maxRecoveries',
 ];
 
 /** Validates options and applies the defaults, in one place. Throws FlumeConfigError. */
@@ -218,10 +335,11 @@ export function resolveOptions(raw: FlumeOptions | undefined): ResolvedOptions {
       `Invalid option "namespace": ${namespaceProblem}, got: ${describe(namespace)}`,
     );
   }
+  const instrument = option('', 'instrument', raw.instrument, false, isBoolean);
   const resolved: ResolvedOptions = {
     connection: resolveConnection(raw.connection),
     namespace,
-    pipelines: resolvePipelines(raw.pipelines),
+    pipelines: resolvePipelines(raw.pipelines, instrument),
     maxRetries: ms('maxRetries', 0),
     backoffInitial: ms('backoffInitial'),
     backoffMax: ms('backoffMax'),
@@ -232,6 +350,13 @@ export function resolveOptions(raw: FlumeOptions | undefined): ResolvedOptions {
     deadMaxJobs: ms('deadMaxJobs', 0),
     deadMaxAge: ms('deadMaxAge'),
     logger: raw.logger,
+    debug: option('', 'debug', raw.debug, false, isBoolean),
+    instrument,
+    maxPayloadBytes: ms('maxPayloadBytes', 64),
+    maxRecoveries: ms('maxRecoveries', 0),
+    testing: option<FlumeTestMode | undefined>('', 'testing', raw.testing, undefined, (v) =>
+      v === 'fake' || v === 'inline' ? undefined : "'fake' or 'inline'",
+    ),
   };
   if (resolved.backoffMax < resolved.backoffInitial) {
     throw new FlumeConfigError(

@@ -63,8 +63,16 @@ export interface NewJob {
   context?: Record<string, unknown>;
 }
 
-/** Validates a new job's args and context and encodes it. Throws before anything is written. */
-export function encodeNewJob(job: NewJob, now = Date.now()): { jid: string; payload: string } {
+/**
+ * Validates a new job's args and context and encodes it. Throws a FlumePayloadError
+ * before anything is written when they cannot round-trip through JSON, or when the
+ * payload is over `maxBytes`.
+ */
+export function encodeNewJob(
+  job: NewJob,
+  now = Date.now(),
+  maxBytes = Infinity,
+): { jid: string; payload: string } {
   if (!Array.isArray(job.args)) {
     throw new FlumePayloadError(
       `args must be an array (the handler's arguments, in order), got: ${describe(job.args)}`,
@@ -88,7 +96,15 @@ export function encodeNewJob(job: NewJob, now = Date.now()): { jid: string; payl
     enqueued_at: unixSeconds(now),
   };
   if (job.context !== undefined) stored.context = job.context;
-  return { jid, payload: JSON.stringify(stored) };
+  const payload = JSON.stringify(stored);
+  // A UTF-16 unit is at most 3 UTF-8 bytes: only long payloads need counting.
+  if (payload.length * 3 > maxBytes && Buffer.byteLength(payload) > maxBytes) {
+    throw new FlumePayloadError(
+      `The job is ${Buffer.byteLength(payload)} bytes of JSON, over maxPayloadBytes (${maxBytes}). ` +
+        'Store large data elsewhere (a database, object storage) and pass its id.',
+    );
+  }
+  return { jid, payload };
 }
 
 /** Encodes a job read back from Redis after its fields changed (a retry, a death). */
@@ -150,6 +166,7 @@ export function describe(value: unknown): string {
   if (value === undefined) return 'undefined';
   if (typeof value === 'function') return 'a function';
   if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value === 'number') return String(value);
   // JSON.stringify would show NaN and Infinity as "null", hiding the bad value.
   if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
   try {

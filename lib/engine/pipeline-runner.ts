@@ -1,30 +1,39 @@
 import type { Redis } from 'ioredis';
 import { Acker } from './acker.js';
-import { JobRunner } from './job-runner.js';
-import { queueKeys, type QueueKeys } from './keys.js';
+import { Batcher } from './batcher.js';
+import { FlumeError } from './errors/index.js';
+import type { Instrumentation } from './instrumentation.js';
+import { JobRunner, type ReadyJob } from './job-runner.js';
+import { queueKeys, rateLimitKey, type QueueKeys } from './keys.js';
 import type { FlumeLogger } from './logger.js';
 import { LeaseKeeper, Recoverer, Scheduler } from './maintenance.js';
 import type { ResolvedOptions, ResolvedPipeline } from './options.js';
+import type { PausedPipelines } from './paused-pipelines.js';
+import { RateLimiter } from './rate-limiter.js';
 import type { Scripts } from './scripts.js';
 import { delay, Signal, untilReady } from './wait.js';
-import type { WorkerRegistry } from './worker-registry.js';
+import type { BatchOptions, WorkerDefinition, WorkerRegistry } from './worker-registry.js';
 
 /** Longest a blocked wait for new jobs lasts before it is issued again (seconds). */
 const IDLE_BLOCK_SECONDS = 5;
 
 export interface PipelineRunnerDeps {
   command: Redis;
-  blocking: Redis;
+  createBlocking: () => Redis;
   scripts: Scripts;
   registry: WorkerRegistry;
   options: ResolvedOptions;
+  paused: PausedPipelines;
+  instrumentation: Instrumentation;
   logger: FlumeLogger;
 }
 
+type TakeOutcome = { kind: 'taken'; leases: string[] } | { kind: 'limited'; waitMs: number };
+
 /**
  * The dequeue loop of one pipeline: takes as many jobs as it has free slots (never
- * more), runs them, and when the queue is empty blocks on Redis until a job arrives
- * instead of polling.
+ * more, and never more than the rate limit allows), runs them, and when the queue
+ * is empty blocks on Redis until a job arrives instead of polling.
  */
 export class PipelineRunner {
   readonly name: string;
@@ -33,18 +42,25 @@ export class PipelineRunner {
   readonly keys: QueueKeys;
 
   private readonly running = new Set<string>();
-  private readonly slotFreed = new Signal();
+  /** Rings on everything the loop may wait for: a free slot, a resume, stop. */
+  private readonly wake = new Signal();
   private readonly stopping = new AbortController();
   private readonly acker: Acker;
   private readonly jobs: JobRunner;
+  private readonly batcher: Batcher;
   private readonly scheduler: Scheduler;
   private readonly recoverer: Recoverer;
   private readonly leaseKeeper: LeaseKeeper;
+  private readonly limiter?: RateLimiter;
+  private readonly instrumentation?: Instrumentation;
+  private blocking?: Redis;
+  private pausedHere = false;
+  private taking?: Promise<unknown>;
   private loop?: Promise<void>;
   private stopped?: Promise<void>;
 
   constructor(
-    pipeline: ResolvedPipeline,
+    private readonly pipeline: ResolvedPipeline,
     private readonly deps: PipelineRunnerDeps,
   ) {
     const { options, scripts, logger } = deps;
@@ -52,6 +68,11 @@ export class PipelineRunner {
     this.queue = pipeline.queue;
     this.maxDemand = pipeline.maxDemand;
     this.keys = queueKeys(options.namespace, pipeline.queue);
+    this.instrumentation = pipeline.instrument ? deps.instrumentation : undefined;
+    if (pipeline.rateLimit) {
+      const { count, scaleMs, key } = pipeline.rateLimit;
+      this.limiter = new RateLimiter(scripts, rateLimitKey(options.namespace, key), count, scaleMs);
+    }
     this.acker = new Acker(deps.command, this.keys.processing, logger);
     this.scheduler = new Scheduler(scripts, this.keys, options.schedulerPollInterval, logger);
     this.recoverer = new Recoverer(
@@ -68,6 +89,7 @@ export class PipelineRunner {
       logger,
     );
     this.jobs = new JobRunner({
+      pipeline: this.name,
       queue: this.queue,
       keys: this.keys,
       scripts,
@@ -75,26 +97,58 @@ export class PipelineRunner {
       acker: this.acker,
       options,
       logger,
+      instrumentation: this.instrumentation,
       onRetryScheduled: (delayMs) => this.scheduler.runWithin(delayMs),
     });
+    this.batcher = new Batcher((batch) =>
+      this.track(
+        batch.map((ready) => ready.lease),
+        this.jobs.runBatch(batch),
+      ),
+    );
+    deps.paused.onChange(() => this.wake.notify());
   }
 
-  /** Jobs of this pipeline running in this process now. */
+  /** Jobs of this pipeline running (or waiting for their batch) in this process now. */
   get pendingJobsCount(): number {
     return this.running.size;
   }
 
+  /** True while this pipeline takes no new jobs, here or for every instance. */
+  get isPaused(): boolean {
+    return this.pausedHere || this.deps.paused.has(this.name);
+  }
+
   start(): void {
-    if (this.loop) return;
+    if (this.loop || this.stopping.signal.aborted) return;
+    this.blocking = this.deps.createBlocking();
     this.scheduler.start();
     this.recoverer.start();
     this.leaseKeeper.start();
     this.loop = this.fetchLoop();
   }
 
+  /** Stops taking jobs in this process; running jobs finish. */
+  pause(): void {
+    this.pausedHere = true;
+    this.wake.notify();
+  }
+
+  /** Takes jobs again in this process (unless paused for every instance). */
+  resume(): void {
+    this.pausedHere = false;
+    this.wake.notify();
+  }
+
+  /** Resolves once no take is in flight: a paused pipeline has then stopped taking jobs. */
+  async untilNotTaking(): Promise<void> {
+    while (this.taking) await this.taking.catch(() => undefined);
+  }
+
   /**
-   * Stops taking jobs, waits up to `timeoutMs` for running jobs, then hands any still
-   * running back to the queue unchanged. Idempotent.
+   * Stops taking jobs, hands back jobs taken but not started, waits up to
+   * `timeoutMs` for running jobs, then hands any still running back to the queue
+   * unchanged (no retry used up). Idempotent.
    */
   stop(timeoutMs: number): Promise<void> {
     this.stopped ??= this.drain(timeoutMs);
@@ -103,87 +157,125 @@ export class PipelineRunner {
 
   private async drain(timeoutMs: number): Promise<void> {
     this.stopping.abort();
-    this.slotFreed.notify();
-    this.deps.blocking.disconnect();
+    this.wake.notify();
+    this.blocking?.disconnect();
     this.scheduler.stop();
     this.recoverer.stop();
     await this.loop;
 
+    const notStarted = this.batcher.takeAll().map((ready) => ready.lease);
+    if (notStarted.length > 0) {
+      await this.handBack(notStarted);
+      for (const lease of notStarted) this.running.delete(lease);
+    }
     const finished = await Promise.race([
       this.allFinished().then(() => true),
       delay(timeoutMs).then(() => false),
     ]);
     if (!finished) {
       const unfinished = [...this.running];
-      try {
-        const handedBack = await this.deps.scripts.requeue(this.keys, unfinished);
-        this.deps.logger.warn(
-          `Pipeline "${this.name}": ${handedBack} job(s) still running after ${timeoutMs} ms were handed back to queue "${this.queue}".`,
-        );
-      } catch (err) {
-        this.deps.logger.error(
-          `Pipeline "${this.name}": could not hand back ${unfinished.length} running job(s) (${(err as Error).message}); ` +
-            'they return to the queue when their lease expires.',
-        );
-      }
+      this.jobs.abort(
+        unfinished,
+        new FlumeError('The app is shutting down: the job was handed back.'),
+      );
+      const handedBack = await this.handBack(unfinished);
+      this.deps.logger.warn(
+        `Pipeline "${this.name}": ${handedBack} job(s) still running after ${timeoutMs} ms were handed back to queue "${this.queue}".`,
+      );
     }
     await this.acker.drain();
     this.leaseKeeper.stop();
   }
 
   private async allFinished(): Promise<void> {
-    while (this.running.size > 0) await this.slotFreed.wait();
+    while (this.running.size > 0) await this.wake.wait();
   }
 
   private async fetchLoop(): Promise<void> {
     const signal = this.stopping.signal;
+    // Know the pauses stored in Redis before taking anything.
+    await this.deps.paused.loaded;
     let failures = 0;
     while (!signal.aborted) {
       const free = this.maxDemand - this.running.size;
-      if (free <= 0) {
-        await this.slotFreed.wait();
+      if (this.isPaused || free <= 0) {
+        await this.wake.wait();
         continue;
       }
-      let leases: string[];
+      let outcome: TakeOutcome;
       try {
-        leases = await this.deps.scripts.take(this.keys, free, this.deps.options.visibilityTimeout);
+        this.taking = this.take(free);
+        outcome = (await this.taking) as TakeOutcome;
         failures = 0;
       } catch (err) {
         if (signal.aborted) break;
         failures = await this.backOff(err, failures, this.deps.command);
         continue;
+      } finally {
+        this.taking = undefined;
       }
-      if (signal.aborted) {
-        await this.handBack(leases);
-        break;
-      }
-      if (leases.length === 0) {
+      if (outcome.kind === 'limited') {
+        await delay(outcome.waitMs, signal);
+      } else if (signal.aborted) {
+        await this.handBack(outcome.leases);
+      } else if (outcome.leases.length === 0) {
         await this.waitForJobs(signal);
+      } else {
+        this.dispatch(outcome.leases);
+      }
+    }
+  }
+
+  /** Leases up to `free` jobs, within the rate limit if there is one. */
+  private async take(free: number): Promise<TakeOutcome> {
+    const permit = this.limiter ? await this.limiter.acquire(free) : undefined;
+    if (permit?.granted === 0) return { kind: 'limited', waitMs: permit.waitMs };
+    const wanted = permit?.granted ?? free;
+    const started = Date.now();
+    const leases = await this.deps.scripts.take(
+      this.keys,
+      wanted,
+      this.deps.options.visibilityTimeout,
+    );
+    if (permit && leases.length < wanted) {
+      await permit.release(wanted - leases.length).catch(() => undefined);
+    }
+    if (this.instrumentation && leases.length > 0) {
+      this.instrumentation.emit({
+        type: 'dequeue',
+        pipeline: this.name,
+        queue: this.queue,
+        count: leases.length,
+        latencyMs: Date.now() - started,
+        payloadBytes: leases.reduce((sum, lease) => sum + Buffer.byteLength(lease), 0),
+      });
+    }
+    return { kind: 'taken', leases };
+  }
+
+  private dispatch(leases: string[]): void {
+    for (const lease of leases) {
+      this.running.add(lease);
+      const prepared = this.jobs.prepare(lease);
+      if (!prepared.ok) {
+        this.track([lease], prepared.settled);
         continue;
       }
-      for (const lease of leases) this.startJob(lease);
+      const batch = this.batchOf(prepared.ready.worker);
+      if (batch) this.batcher.add(prepared.ready, batch);
+      else this.track([lease], this.jobs.run(prepared.ready));
     }
+    this.batcher.settle();
   }
 
-  /** Blocks until the queue has a job, without taking it: BLMOVE onto the same end of the same list. */
-  private async waitForJobs(signal: AbortSignal): Promise<void> {
-    try {
-      await this.deps.blocking.blmove(
-        this.keys.waiting,
-        this.keys.waiting,
-        'LEFT',
-        'LEFT',
-        IDLE_BLOCK_SECONDS,
-      );
-    } catch (err) {
-      if (!signal.aborted) await this.backOff(err, 0, this.deps.blocking);
-    }
+  private batchOf(worker: WorkerDefinition): BatchOptions | undefined {
+    if (worker.batch) return worker.batch;
+    return this.pipeline.batchSize ? { size: this.pipeline.batchSize, timeout: 0 } : undefined;
   }
 
-  private startJob(lease: string): void {
-    this.running.add(lease);
-    this.jobs
-      .run(lease)
+  /** Frees the slots of `leases` once `work` is done. */
+  private track(leases: string[], work: Promise<void>): void {
+    work
       .catch((err: Error) =>
         this.deps.logger.error(
           `Pipeline "${this.name}": unexpected error settling a job: ${err.message}`,
@@ -191,16 +283,37 @@ export class PipelineRunner {
         ),
       )
       .finally(() => {
-        this.running.delete(lease);
-        this.slotFreed.notify();
+        for (const lease of leases) this.running.delete(lease);
+        this.wake.notify();
       });
   }
 
-  private async handBack(leases: string[]): Promise<void> {
+  /** Blocks until the queue has a job, without taking it: BLMOVE onto the same end of the same list. */
+  private async waitForJobs(signal: AbortSignal): Promise<void> {
+    const blocking = this.blocking!;
     try {
-      await this.deps.scripts.requeue(this.keys, leases);
-    } catch {
-      // Their leases expire and the recoverer hands them back.
+      await blocking.blmove(
+        this.keys.waiting,
+        this.keys.waiting,
+        'LEFT',
+        'LEFT',
+        IDLE_BLOCK_SECONDS,
+      );
+    } catch (err) {
+      if (!signal.aborted) await this.backOff(err, 0, blocking);
+    }
+  }
+
+  /** Hands leased jobs back to the queue unchanged; resolves to how many went back. */
+  private async handBack(leases: string[]): Promise<number> {
+    try {
+      return await this.deps.scripts.requeue(this.keys, leases);
+    } catch (err) {
+      this.deps.logger.error(
+        `Pipeline "${this.name}": could not hand back ${leases.length} job(s) (${(err as Error).message}); ` +
+          'they return to the queue when their lease expires.',
+      );
+      return 0;
     }
   }
 

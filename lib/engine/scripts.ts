@@ -10,6 +10,7 @@ const SCRIPTS = {
   flumeRecover: 'recover-2.lua',
   flumeRequeue: 'requeue-2.lua',
   flumeRenew: 'renew-1.lua',
+  flumeLimit: 'limit-1.lua',
 } as const;
 
 type ScriptName = keyof typeof SCRIPTS;
@@ -102,6 +103,33 @@ export class Scripts {
   async requeue(keys: QueueKeys, leases: readonly string[]): Promise<number> {
     if (leases.length === 0) return 0;
     return (await this.run('flumeRequeue')(keys.processing, keys.waiting, ...leases)) as number;
+  }
+
+  /**
+   * Takes up to `wanted` permits of the rate limit whose window is `key`; members
+   * are `prefix1..prefixN`. Resolves to the permits granted and, when none was,
+   * how long until one frees.
+   */
+  async limit(
+    key: string,
+    count: number,
+    windowMs: number,
+    wanted: number,
+    prefix: string,
+  ): Promise<{ granted: number; waitMs: number }> {
+    const [granted, waitMs] = (await this.run('flumeLimit')(
+      key,
+      count,
+      windowMs,
+      wanted,
+      prefix,
+    )) as [number, number];
+    return { granted, waitMs };
+  }
+
+  /** Gives back permits taken with `limit` but not used (plain ZREM). */
+  async releasePermits(key: string, members: readonly string[]): Promise<void> {
+    if (members.length > 0) await this.redis.zrem(key, ...members);
   }
 
   /** Extends leases of running jobs by `leaseMs` from now. */

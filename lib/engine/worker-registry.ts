@@ -10,10 +10,22 @@ export interface WorkerDefinition {
   method: string;
   /** Overrides the module's `maxRetries`. */
   maxRetries?: number;
+  /** Longest run of one job (ms) before it fails with a FlumeTimeoutError. */
+  timeout?: number;
+  /** Set for a batch worker: its handler gets many jobs' args at once. */
+  batch?: BatchOptions;
   /** The object whose methods run the jobs. */
   instance: object;
   /** Class name, for messages. */
   className: string;
+}
+
+/** Options of a batch worker (see @Batch). */
+export interface BatchOptions {
+  /** Most jobs per handler call. */
+  size: number;
+  /** Longest wait (ms) for a partial batch to fill before it is handed over; 0 = no wait. */
+  timeout: number;
 }
 
 export type Handler = (args: unknown[]) => unknown;
