@@ -37,6 +37,9 @@ export class Enqueuer implements JobSink {
         `The time to run the job at must be a valid date, got: ${describe(dueAt)}`,
       );
     }
+    // Already due: straight to the queue, so it runs at once (an idle pipeline is woken
+    // by the RPUSH) instead of at the scheduler's next poll.
+    if (dueAt <= Date.now()) return this.enqueue(job);
     const keys = this.keysOf(job.queue);
     const { jid, payload } = this.encode(job);
     await this.send((redis) => redis.zadd(keys.scheduled, Math.round(dueAt), payload));
