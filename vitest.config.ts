@@ -12,5 +12,7 @@ export default defineConfig({
     fileParallelism: false,
     testTimeout: 30_000,
     hookTimeout: 30_000,
+    // Compiles lib/ and the fault fixture app for the fault scenarios' child processes.
+    globalSetup: ['test/faults/global-setup.ts'],
   },
 });
