@@ -10,6 +10,8 @@ export const FLUME_REGISTRY = Symbol('FLUME_REGISTRY');
 export const FLUME_JOB_SINK = Symbol('FLUME_JOB_SINK');
 /** Metadata key written by @Worker. */
 export const FLUME_WORKER_METADATA = 'flume:worker';
+/** Metadata key written by @Batch. */
+export const FLUME_BATCH_METADATA = 'flume:batch';
 
 /** Injection token of pipeline `name`, as used by @InjectPipeline. */
 export function getPipelineToken(name: string): string {

@@ -37,6 +37,7 @@ export class FlumeExplorer implements OnModuleInit {
     }
     this.registry.register({
       ...metadata,
+      batch: this.metadata.getBatchOptions(target),
       instance,
       className: (target as Function).name,
     });

@@ -24,7 +24,16 @@ export function Worker(queue: string, options: WorkerOptions = {}): ClassDecorat
       name: options.name ?? target.name,
       method: options.method ?? 'perform',
       maxRetries: options.maxRetries,
+      timeout: options.timeout,
     };
+    if (
+      metadata.timeout !== undefined &&
+      !(Number.isSafeInteger(metadata.timeout) && metadata.timeout > 0)
+    ) {
+      throw new FlumeConfigError(
+        `@Worker on class ${target.name}: "timeout" must be a positive integer of ms, got: ${metadata.timeout}`,
+      );
+    }
     if (typeof metadata.name !== 'string' || metadata.name === '') {
       throw new FlumeConfigError(
         `@Worker on class ${target.name}: "name" must be a non-empty string.`,

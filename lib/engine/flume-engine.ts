@@ -1,6 +1,7 @@
 import { RedisConnections } from './connection.js';
 import { Enqueuer } from './enqueuer.js';
 import { FlumeConfigError, FlumeTimeoutError } from './errors/index.js';
+import { Inspector } from './inspector.js';
 import { Instrumentation } from './instrumentation.js';
 import { pausedPipelinesKey } from './keys.js';
 import type { FlumeLogger } from './logger.js';
@@ -23,6 +24,7 @@ export class FlumeEngine {
   readonly connections: RedisConnections;
   readonly enqueuer: Enqueuer;
   readonly instrumentation = new Instrumentation();
+  readonly inspector: Inspector;
   private readonly scripts: Scripts;
   private readonly paused: PausedPipelines;
   private readonly runners = new Map<string, PipelineRunner>();
@@ -43,6 +45,7 @@ export class FlumeEngine {
     const command = this.connections.command;
     this.scripts = new Scripts(command);
     this.enqueuer = new Enqueuer(this.connections, options, this.instrumentation);
+    this.inspector = new Inspector(this.connections, this.scripts, options.namespace);
     this.paused = new PausedPipelines(
       command,
       pausedPipelinesKey(options.namespace),

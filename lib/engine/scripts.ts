@@ -11,6 +11,7 @@ const SCRIPTS = {
   flumeRequeue: 'requeue-2.lua',
   flumeRenew: 'renew-1.lua',
   flumeLimit: 'limit-1.lua',
+  flumeMoveToQueue: 'move-to-queue-2.lua',
 } as const;
 
 type ScriptName = keyof typeof SCRIPTS;
@@ -125,6 +126,16 @@ export class Scripts {
       prefix,
     )) as [number, number];
     return { granted, waitMs };
+  }
+
+  /** Moves `member` of the sorted set `from` to the queue as `payload`; false when it was gone. */
+  async moveToQueue(
+    from: string,
+    keys: QueueKeys,
+    member: string,
+    payload: string,
+  ): Promise<boolean> {
+    return (await this.run('flumeMoveToQueue')(from, keys.waiting, member, payload)) === 1;
   }
 
   /** Gives back permits taken with `limit` but not used (plain ZREM). */

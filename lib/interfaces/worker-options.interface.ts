@@ -6,6 +6,19 @@ export interface WorkerOptions {
   method?: string;
   /** Overrides the module's `maxRetries` for this worker's jobs. */
   maxRetries?: number;
+  /**
+   * Longest run of one job (or one batch), ms. Past it the job fails with a
+   * FlumeTimeoutError (and is retried like any failure) and its `signal` aborts.
+   */
+  timeout?: number;
+}
+
+/** Options of `@Batch`. */
+export interface BatchWorkerOptions {
+  /** Most jobs per handler call. */
+  size: number;
+  /** Longest wait (ms) for a partial batch to fill. Default 0: hand over what a take brought. */
+  timeout?: number;
 }
 
 /** What @Worker stores on the class. */
@@ -14,4 +27,5 @@ export interface WorkerMetadata {
   name: string;
   method: string;
   maxRetries?: number;
+  timeout?: number;
 }

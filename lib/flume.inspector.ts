@@ -1,0 +1,54 @@
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import {
+  FlumeConfigError,
+  type FlumeEngine,
+  type JobSetName,
+  type ListedJob,
+  type QueueStats,
+} from './engine/index.js';
+import { FLUME_ENGINE } from './flume.constants.js';
+
+/**
+ * Looks into queues and edits their scheduled, retry and dead sets: for admin
+ * endpoints and operations. Jobs are found by id.
+ */
+@Injectable()
+export class FlumeInspector {
+  constructor(@Optional() @Inject(FLUME_ENGINE) private readonly redis: FlumeEngine | null) {}
+
+  /** Counts of `queue`: waiting, processing (leased), scheduled, retry and dead. */
+  queueStats(queue: string): Promise<QueueStats> {
+    return this.engine.inspector.queueStats(queue);
+  }
+
+  /** Jobs of a set, soonest due (or oldest death) first; `limit` defaults to 50. */
+  list(
+    queue: string,
+    set: JobSetName,
+    opts: { offset?: number; limit?: number } = {},
+  ): Promise<ListedJob[]> {
+    return this.engine.inspector.list(queue, set, opts.offset ?? 0, opts.limit ?? 50);
+  }
+
+  /**
+   * Moves job `jid` of a set to its queue to run now (a dead job starts over with
+   * its full retries). Resolves to false when the set holds no such job.
+   */
+  retryNow(queue: string, set: JobSetName, jid: string): Promise<boolean> {
+    return this.engine.inspector.retryNow(queue, set, jid);
+  }
+
+  /** Deletes job `jid` of a set. Resolves to false when the set holds no such job. */
+  delete(queue: string, set: JobSetName, jid: string): Promise<boolean> {
+    return this.engine.inspector.remove(queue, set, jid);
+  }
+
+  private get engine(): FlumeEngine {
+    if (!this.redis) {
+      throw new FlumeConfigError(
+        'FlumeInspector reads Redis, and test mode has none: use FlumeTesting.',
+      );
+    }
+    return this.redis;
+  }
+}
