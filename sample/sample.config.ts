@@ -1,0 +1,11 @@
+/** Where the sample finds Redis: REDIS_URL, as for the tests. */
+export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** Its own key prefix: the sample deletes everything under it at start. */
+export const NAMESPACE = 'flume-sample';
+
+/** The queues the sample's pipelines consume. */
+export const QUEUES = ['default', 'reports'] as const;
+
+/** The demo gives up (and exits with code 1) if the workload is not settled by then. */
+export const DEMO_TIMEOUT_MS = 60_000;
