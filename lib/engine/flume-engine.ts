@@ -10,6 +10,7 @@ import { PausedPipelines } from './paused-pipelines.js';
 import { resolvePauseOptions, type PauseOptions } from './pause-options.js';
 import { PipelineRunner } from './pipeline-runner.js';
 import { Scripts } from './scripts.js';
+import { checkServer } from './server-check.js';
 import { delay } from './wait.js';
 import type { WorkerRegistry } from './worker-registry.js';
 
@@ -84,6 +85,11 @@ export class FlumeEngine {
   start(): void {
     if (this.started || this.closing) return;
     this.started = true;
+    const command = this.connections.command;
+    void this.connections.ready(command, this.options.shutdownTimeout + 60_000).then(
+      () => checkServer(command, this.logger),
+      () => undefined,
+    );
     if (this.runners.size === 0) return;
     this.paused.start();
     for (const runner of this.runners.values()) runner.start();

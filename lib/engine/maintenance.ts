@@ -1,6 +1,6 @@
 import type { QueueKeys } from './keys.js';
 import type { FlumeLogger } from './logger.js';
-import type { Scripts } from './scripts.js';
+import type { DeadSetBounds, Scripts } from './scripts.js';
 
 /** Jobs moved per script call: bounds how long one call blocks Redis. */
 const BATCH = 1_000;
@@ -82,25 +82,41 @@ export class Scheduler extends PeriodicTask {
   }
 }
 
-/** Hands jobs whose lease expired (dead or stalled workers) back to their queue. */
+/**
+ * Hands jobs whose lease expired (dead or stalled workers) back to their queue, and
+ * buries the ones that keep killing their workers.
+ */
 export class Recoverer extends PeriodicTask {
   constructor(
     private readonly scripts: Scripts,
     private readonly keys: QueueKeys,
     private readonly interval: number,
+    private readonly maxRecoveries: number,
+    private readonly dead: DeadSetBounds,
     logger: FlumeLogger,
   ) {
     super(logger);
   }
 
   protected async tick(): Promise<number> {
-    const recovered = await this.scripts.recover(this.keys, BATCH);
-    if (recovered > 0) {
+    const { handedBack, buried } = await this.scripts.recover(
+      this.keys,
+      BATCH,
+      this.maxRecoveries,
+      this.dead,
+    );
+    if (handedBack > 0) {
       this.logger.warn(
-        `Recovered ${recovered} job(s) of ${this.keys.waiting} whose worker stopped renewing its lease.`,
+        `Recovered ${handedBack} job(s) of ${this.keys.waiting} whose worker stopped renewing its lease.`,
       );
     }
-    return recovered >= BATCH ? 0 : this.interval;
+    if (buried > 0) {
+      this.logger.error(
+        `${buried} job(s) of ${this.keys.waiting} lost their worker more than ${this.maxRecoveries} time(s): ` +
+          'moved to the dead set instead of handing them out again.',
+      );
+    }
+    return handedBack + buried >= BATCH ? 0 : this.interval;
   }
 
   protected describe(): string {

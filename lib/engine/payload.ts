@@ -109,7 +109,9 @@ export function encodeNewJob(
 
 /** Encodes a job read back from Redis after its fields changed (a retry, a death). */
 export function encodeJob(job: Job): string {
-  return JSON.stringify(job);
+  const { recoveries, ...fields } = job;
+  // "recoveries" goes last: recover-3.lua finds it at the end of the payload.
+  return JSON.stringify(recoveries === undefined ? fields : { ...fields, recoveries });
 }
 
 export type DecodeResult = { ok: true; job: Job } | { ok: false; reason: string };

@@ -79,6 +79,8 @@ export class PipelineRunner {
       scripts,
       this.keys,
       Math.min(Math.max(options.visibilityTimeout / 4, 250), 5_000),
+      options.maxRecoveries,
+      { maxJobs: options.deadMaxJobs, maxAgeMs: options.deadMaxAge },
       logger,
     );
     this.leaseKeeper = new LeaseKeeper(

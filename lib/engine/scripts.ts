@@ -7,7 +7,7 @@ const SCRIPTS = {
   flumeTake: 'take-3.lua',
   flumeSettle: 'settle-3.lua',
   flumePromote: 'promote-3.lua',
-  flumeRecover: 'recover-2.lua',
+  flumeRecover: 'recover-3.lua',
   flumeRequeue: 'requeue-2.lua',
   flumeRenew: 'renew-1.lua',
   flumeLimit: 'limit-1.lua',
@@ -95,9 +95,26 @@ export class Scripts {
     return { moved, nextDueMs };
   }
 
-  /** Hands jobs with expired leases back to their queue. */
-  async recover(keys: QueueKeys, limit: number): Promise<number> {
-    return (await this.run('flumeRecover')(keys.processing, keys.waiting, limit)) as number;
+  /**
+   * Hands jobs with expired leases back to their queue; a job recovered more than
+   * `maxRecoveries` times goes to the dead set instead.
+   */
+  async recover(
+    keys: QueueKeys,
+    limit: number,
+    maxRecoveries: number,
+    dead: DeadSetBounds,
+  ): Promise<{ handedBack: number; buried: number }> {
+    const [handedBack, buried] = (await this.run('flumeRecover')(
+      keys.processing,
+      keys.waiting,
+      keys.dead,
+      limit,
+      maxRecoveries,
+      dead.maxJobs,
+      dead.maxAgeMs,
+    )) as [number, number];
+    return { handedBack, buried };
   }
 
   /** Hands leased jobs back to their queue unchanged. */
