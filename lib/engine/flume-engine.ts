@@ -85,11 +85,10 @@ export class FlumeEngine {
   start(): void {
     if (this.started || this.closing) return;
     this.started = true;
+    // Once per boot, when Redis first answers: warn about settings that lose jobs.
     const command = this.connections.command;
-    void this.connections.ready(command, this.options.shutdownTimeout + 60_000).then(
-      () => checkServer(command, this.logger),
-      () => undefined,
-    );
+    if (command.status === 'ready') void checkServer(command, this.logger);
+    else command.once('ready', () => void checkServer(command, this.logger));
     if (this.runners.size === 0) return;
     this.paused.start();
     for (const runner of this.runners.values()) runner.start();
