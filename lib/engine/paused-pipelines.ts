@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { FlumeLogger } from './logger.js';
-import { delay } from './wait.js';
+import { delay, untilReady } from './wait.js';
 
 /**
  * Pauses that hold for every instance (`temporary: false`): a Redis hash of pipeline
@@ -56,6 +56,10 @@ export class PausedPipelines {
   private async poll(): Promise<void> {
     let failing = false;
     while (!this.stopping.signal.aborted) {
+      // At boot the connection is still connecting (and has no offline queue): a read
+      // now would fail, and every pipeline would wait a whole poll before its first job.
+      await untilReady(this.redis, this.stopping.signal);
+      if (this.stopping.signal.aborted) break;
       try {
         this.replace(new Set(await this.redis.hkeys(this.key)));
         this.loadedOnce();

@@ -124,9 +124,6 @@ export class PipelineRunner {
   start(): void {
     if (this.loop || this.stopping.signal.aborted) return;
     this.blocking = this.deps.createBlocking();
-    this.scheduler.start();
-    this.recoverer.start();
-    this.leaseKeeper.start();
     this.loop = this.fetchLoop();
   }
 
@@ -197,6 +194,13 @@ export class PipelineRunner {
     const signal = this.stopping.signal;
     // Know the pauses stored in Redis before taking anything.
     await this.deps.paused.loaded;
+    // Started once Redis answered: a first run on a connection still connecting would
+    // fail, warn, and put the next run (due jobs, expired leases) a whole period later.
+    if (!signal.aborted) {
+      this.scheduler.start();
+      this.recoverer.start();
+      this.leaseKeeper.start();
+    }
     let failures = 0;
     while (!signal.aborted) {
       const free = this.maxDemand - this.running.size;
