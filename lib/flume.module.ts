@@ -2,9 +2,13 @@ import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { FlumeConfigError } from './engine/index.js';
 import { FlumeClient } from './flume.client.js';
+import { FlumeEvents } from './flume.events.js';
+import { FlumeInspector } from './flume.inspector.js';
 import { FlumeExplorer } from './flume.explorer.js';
 import { FlumeMetadataAccessor } from './flume-metadata.accessor.js';
 import { FlumeProducer } from './flume.producer.js';
+import { FlumeTesting } from './testing/flume-testing.js';
+import { testModeProvider } from './testing/test-mode.provider.js';
 import { FLUME_MODULE_OPTIONS, getPipelineToken } from './flume.constants.js';
 import {
   createAsyncOptionsProviders,
@@ -28,6 +32,10 @@ const CORE_PROVIDERS: Provider[] = [
   FlumeExplorer,
   FlumeProducer,
   FlumeClient,
+  FlumeEvents,
+  FlumeInspector,
+  FlumeTesting,
+  testModeProvider,
 ];
 
 /**
@@ -74,7 +82,14 @@ export class FlumeModule {
         ...CORE_PROVIDERS,
         ...createPipelineProviders(pipelineNames),
       ],
-      exports: [FlumeClient, FlumeProducer, ...pipelineNames.map(getPipelineToken)],
+      exports: [
+        FlumeClient,
+        FlumeProducer,
+        FlumeEvents,
+        FlumeInspector,
+        FlumeTesting,
+        ...pipelineNames.map(getPipelineToken),
+      ],
     };
   }
 }

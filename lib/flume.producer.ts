@@ -1,12 +1,19 @@
 import {
   Inject,
   Injectable,
+  Optional,
   type OnApplicationBootstrap,
   type OnModuleDestroy,
 } from '@nestjs/common';
-import type { FlumeEngine } from './engine/index.js';
+import {
+  FlumeConfigError,
+  type FlumeEngine,
+  type PauseOptions,
+  type ResolvedOptions,
+} from './engine/index.js';
 import { FlumePipeline } from './flume-pipeline.js';
-import { FLUME_ENGINE } from './flume.constants.js';
+import { FLUME_ENGINE, FLUME_RESOLVED_OPTIONS } from './flume.constants.js';
+import { noPipelinesInTestMode } from './testing/testing.messages.js';
 
 /**
  * Owns the dequeue loops of the app's pipelines and ties them to the Nest
@@ -17,17 +24,34 @@ import { FLUME_ENGINE } from './flume.constants.js';
 export class FlumeProducer implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly pipelines = new Map<string, FlumePipeline>();
 
-  constructor(@Inject(FLUME_ENGINE) private readonly engine: FlumeEngine) {
-    for (const { name, queue, maxDemand } of engine.options.pipelines) {
-      this.pipelines.set(name, new FlumePipeline(engine, name, queue, maxDemand));
+  /** The Redis engine; absent in test mode (`testing` option), where nothing uses Redis. */
+  private readonly redis: FlumeEngine | undefined;
+
+  constructor(
+    @Optional() @Inject(FLUME_ENGINE) engine: FlumeEngine | null,
+    @Inject(FLUME_RESOLVED_OPTIONS) options: ResolvedOptions,
+  ) {
+    this.redis = engine ?? undefined;
+    for (const { name, queue, maxDemand } of options.pipelines) {
+      this.pipelines.set(name, new FlumePipeline(this.redis, name, queue, maxDemand));
     }
+  }
+
+  /** The engine, for pipeline control: a FlumeConfigError in test mode, which has none. */
+  private get engine(): FlumeEngine {
+    if (!this.redis) throw new FlumeConfigError(noPipelinesInTestMode());
+    return this.redis;
   }
 
   /** The handle of pipeline `name`. Throws FlumeConfigError for an unknown name. */
   pipeline(name: string): FlumePipeline {
     const pipeline = this.pipelines.get(name);
-    if (!pipeline) this.engine.pipelineOptions(name); // throws, naming the pipelines there are
-    return pipeline!;
+    if (!pipeline) {
+      // The engine's words, spelled here too: test mode has no engine to ask.
+      const known = [...this.pipelines.keys()].map((n) => `"${n}"`).join(', ') || 'none';
+      throw new FlumeConfigError(`Unknown pipeline "${name}". Configured pipelines: ${known}.`);
+    }
+    return pipeline;
   }
 
   /** Jobs of pipeline `name` running in this process now. */
@@ -35,16 +59,41 @@ export class FlumeProducer implements OnApplicationBootstrap, OnModuleDestroy {
     return this.pipeline(name).pendingJobsCount;
   }
 
+  /**
+   * Stops pipeline `name` from taking new jobs; jobs it has finish. By default this
+   * process only, resolving once the pipeline has stopped taking jobs (see
+   * PauseOptions: `temporary`, `async`, `timeout`). Rejects with FlumeConfigError
+   * for an unknown name or ill-typed options, FlumeTimeoutError past `timeout`.
+   */
+  pause(name: string, opts?: PauseOptions): Promise<void> {
+    return this.engine.pause([this.pipeline(name).name], opts);
+  }
+
+  /** Lets pipeline `name` take jobs again (see `pause` for the options). */
+  resume(name: string, opts?: PauseOptions): Promise<void> {
+    return this.engine.resume([this.pipeline(name).name], opts);
+  }
+
+  /** Pauses every pipeline of this app (see `pause`). */
+  pauseAll(opts?: PauseOptions): Promise<void> {
+    return this.engine.pause([...this.pipelines.keys()], opts);
+  }
+
+  /** Resumes every pipeline of this app (see `pause`). */
+  resumeAll(opts?: PauseOptions): Promise<void> {
+    return this.engine.resume([...this.pipelines.keys()], opts);
+  }
+
   onApplicationBootstrap(): void {
-    this.engine.start();
+    this.redis?.start();
   }
 
   /**
    * Stops fetching, waits up to `shutdownTimeout` for running jobs, hands back the
    * rest, then closes the Redis connections. Idempotent.
    */
-  close(): Promise<void> {
-    return this.engine.close();
+  async close(): Promise<void> {
+    await this.redis?.close();
   }
 
   async onModuleDestroy(): Promise<void> {

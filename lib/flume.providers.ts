@@ -6,6 +6,8 @@ import {
   SILENT_LOGGER,
   WorkerRegistry,
   type FlumeLogger,
+  type FlumeOptions,
+  type FlumeTestMode,
   type ResolvedOptions,
 } from './engine/index.js';
 import { FlumeProducer } from './flume.producer.js';
@@ -17,6 +19,8 @@ import {
   FLUME_RESOLVED_OPTIONS,
   getPipelineToken,
 } from './flume.constants.js';
+import { createTestJobSink } from './testing/test-job-sink.factory.js';
+import { FLUME_TEST_MODE, withTestMode } from './testing/test-mode.provider.js';
 import type {
   FlumeModuleAsyncOptions,
   FlumeOptionsFactory,
@@ -30,8 +34,9 @@ function loggerOf(options: ResolvedOptions): FlumeLogger {
 /** Options validated with defaults applied: a bad option fails the boot here. */
 export const resolvedOptionsProvider: Provider = {
   provide: FLUME_RESOLVED_OPTIONS,
-  useFactory: resolveOptions,
-  inject: [FLUME_MODULE_OPTIONS],
+  useFactory: (raw: FlumeOptions, testMode: FlumeTestMode | null) =>
+    resolveOptions(withTestMode(raw, testMode)),
+  inject: [FLUME_MODULE_OPTIONS, FLUME_TEST_MODE],
 };
 
 /** The registry @Worker classes are discovered into. */
@@ -40,19 +45,23 @@ export const registryProvider: Provider = {
   useFactory: () => new WorkerRegistry(),
 };
 
-/** The Redis engine. */
+/**
+ * The Redis engine; null in test mode, decided from the resolved options so that a
+ * forRootAsync factory can turn test mode on: constructing the engine would connect.
+ */
 export const engineProvider: Provider = {
   provide: FLUME_ENGINE,
   useFactory: (options: ResolvedOptions, registry: WorkerRegistry) =>
-    new FlumeEngine(options, registry, loggerOf(options)),
+    options.testing ? null : new FlumeEngine(options, registry, loggerOf(options)),
   inject: [FLUME_RESOLVED_OPTIONS, FLUME_REGISTRY],
 };
 
-/** FlumeClient writes through the engine's enqueuer. */
+/** FlumeClient writes through the engine's enqueuer, or in test mode to memory or the worker. */
 export const jobSinkProvider: Provider = {
   provide: FLUME_JOB_SINK,
-  useFactory: (engine: FlumeEngine) => engine.enqueuer,
-  inject: [FLUME_ENGINE],
+  useFactory: (options: ResolvedOptions, registry: WorkerRegistry, engine: FlumeEngine | null) =>
+    options.testing ? createTestJobSink(options, registry) : engine!.enqueuer,
+  inject: [FLUME_RESOLVED_OPTIONS, FLUME_REGISTRY, FLUME_ENGINE],
 };
 
 /** One provider per pipeline name, for @InjectPipeline(name). */

@@ -4,14 +4,27 @@ export { FlumeClient } from './flume.client.js';
 export { FlumeProducer } from './flume.producer.js';
 export { FlumePipeline } from './flume-pipeline.js';
 export { Worker } from './decorators/worker.decorator.js';
+export { Batch } from './decorators/batch.decorator.js';
 export { InjectPipeline } from './decorators/inject-pipeline.decorator.js';
+export { FlumeEvents } from './flume.events.js';
+export { FlumeInspector } from './flume.inspector.js';
 export { getPipelineToken } from './flume.constants.js';
+export { FlumeTestingModule } from './testing/flume-testing.module.js';
+export { FlumeTesting } from './testing/flume-testing.js';
+export { FLUME_TEST_MODE } from './testing/test-mode.provider.js';
+export type {
+  FlumeDrainFailure,
+  FlumeDrainOptions,
+  FlumeDrainResult,
+  FlumeTestingModuleOptions,
+  FlumeTestJob,
+} from './testing/testing.interfaces.js';
 export type {
   FlumeModuleOptions,
   FlumeModuleAsyncOptions,
   FlumeOptionsFactory,
 } from './interfaces/flume-module-options.interface.js';
-export type { WorkerOptions } from './interfaces/worker-options.interface.js';
+export type { BatchWorkerOptions, WorkerOptions } from './interfaces/worker-options.interface.js';
 export type {
   BulkJob,
   EnqueueOptions,
@@ -25,8 +38,21 @@ export {
   FlumeConnectionError,
   FlumePayloadError,
   FlumeWorkerError,
+  FlumeTimeoutError,
+  FlumeBatchError,
+  FlumeContext,
+  FLUME_CHANNELS,
+  type BatchItemFailure,
+  type FlumeEvent,
+  type FlumeEventType,
+  type JobContext,
+  type JobSetName,
+  type ListedJob,
+  type PauseOptions,
+  type QueueStats,
   type FlumeConnectionOptions,
   type FlumePipelineOptions,
   type FlumeLogger,
+  type FlumeTestMode,
   type Job,
 } from './engine/index.js';
