@@ -1,0 +1,181 @@
+import 'reflect-metadata';
+import { Injectable } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { FlumeClient, Worker, type FlumeModuleOptions } from '../../lib/index.js';
+import { Apps } from '../support/apps.js';
+import { CaptureLogger } from '../support/capture-logger.js';
+import { Gate } from '../support/gate.js';
+import { JobLog } from '../support/job-log.js';
+import {
+  deleteNamespace,
+  inspector,
+  keysOf,
+  REDIS_URL,
+  uniqueNamespace,
+} from '../support/redis.js';
+
+/** Counts handlers running at once, and holds each one until the test releases it. */
+@Injectable()
+class Meter {
+  running = 0;
+  peak = 0;
+  private gates: Gate[] = [];
+  private open = false;
+
+  async enter(): Promise<void> {
+    this.running++;
+    this.peak = Math.max(this.peak, this.running);
+    if (!this.open) {
+      const gate = new Gate();
+      this.gates.push(gate);
+      await gate.wait();
+    } else {
+      await Promise.resolve();
+    }
+    this.running--;
+  }
+
+  /** Lets the oldest held handler finish. */
+  releaseOne(): void {
+    this.gates.shift()?.open();
+  }
+
+  /** Lets every held handler finish, and every later one run through. */
+  releaseAll(): void {
+    this.open = true;
+    for (const gate of this.gates.splice(0)) gate.open();
+  }
+}
+
+@Worker('narrow')
+class NarrowWorker {
+  constructor(
+    private readonly meter: Meter,
+    private readonly log: JobLog,
+  ) {}
+
+  async perform(index: number): Promise<void> {
+    this.log.record('start', [index]);
+    await this.meter.enter();
+    this.log.record('end', [index]);
+  }
+}
+
+@Worker('shared')
+class SharedWorker extends NarrowWorker {}
+
+@Worker('fast')
+class FastWorker {
+  constructor(
+    private readonly meter: Meter,
+    private readonly log: JobLog,
+  ) {}
+
+  async perform(index: number): Promise<void> {
+    this.meter.running++;
+    this.meter.peak = Math.max(this.meter.peak, this.meter.running);
+    await new Promise((resolve) => setTimeout(resolve, 1 + (index % 7)));
+    this.meter.running--;
+    this.log.record('fast', [index]);
+  }
+}
+
+describe('concurrency and back-pressure', () => {
+  const namespace = uniqueNamespace('concurrency');
+  const apps = new Apps();
+  let redis: Redis;
+
+  const options = (queue: string, maxDemand: number): FlumeModuleOptions => ({
+    connection: { url: REDIS_URL },
+    namespace,
+    pipelines: [{ name: `${queue}_pipeline`, queue, maxDemand }],
+    shutdownTimeout: 100,
+    logger: new CaptureLogger(),
+  });
+
+  beforeAll(() => {
+    redis = inspector();
+  });
+
+  afterEach(async () => {
+    await apps.closeAll();
+  });
+
+  afterAll(async () => {
+    await deleteNamespace(redis, namespace);
+    redis.disconnect();
+  });
+
+  it('runs at most maxDemand jobs at once and leases no more than it runs', async () => {
+    const maxDemand = 3;
+    const total = 12;
+    const keys = keysOf(namespace, 'narrow');
+    const app = await apps.boot(options('narrow', maxDemand), [Meter, JobLog, NarrowWorker]);
+    const meter = app.get(Meter);
+    const log = app.get(JobLog);
+    await app.get(FlumeClient).bulkEnqueue(
+      'narrow',
+      Array.from({ length: total }, (_, i) => ({ worker: NarrowWorker, args: [i] })),
+    );
+
+    for (let done = 0; done < total; done++) {
+      const expectedRunning = Math.min(maxDemand, total - done);
+      await log.untilCount(done + expectedRunning, 'start');
+      // Every free slot is filled, and the loop took nothing more than it can start:
+      // what is not running still waits in the queue. (The lease of a job that just
+      // finished may linger until its batched acknowledgement lands.)
+      expect(meter.running).toBe(expectedRunning);
+      expect(await redis.llen(keys.waiting)).toBe(total - done - expectedRunning);
+      const leased = await redis.zcard(keys.processing);
+      expect(leased).toBeGreaterThanOrEqual(expectedRunning);
+      expect(leased).toBeLessThanOrEqual(maxDemand);
+      meter.releaseOne();
+      await log.untilCount(done + 1, 'end');
+    }
+    expect(meter.peak).toBe(maxDemand);
+    await expect.poll(() => redis.zcard(keys.processing)).toBe(0);
+    // Jobs start in queue order.
+    expect(log.performed.filter((p) => p.worker === 'start').map((p) => p.args[0])).toEqual(
+      Array.from({ length: total }, (_, i) => i),
+    );
+  });
+
+  it('keeps each instance within its own maxDemand when several share a queue', async () => {
+    const keys = keysOf(namespace, 'shared');
+    const log = new JobLog();
+    const meters = [new Meter(), new Meter()];
+    for (const meter of meters) {
+      await apps.boot(options('shared', 2), [
+        { provide: Meter, useValue: meter },
+        { provide: JobLog, useValue: log },
+        SharedWorker,
+      ]);
+    }
+    const client = (await apps.boot({ ...options('unused', 1), pipelines: [] })).get(FlumeClient);
+    await client.bulkEnqueue(
+      'shared',
+      Array.from({ length: 10 }, (_, i) => ({ worker: 'SharedWorker', args: [i] })),
+    );
+    await log.untilCount(4, 'start');
+    expect(meters.map((m) => m.running)).toEqual([2, 2]);
+    expect(await redis.zcard(keys.processing)).toBe(4);
+    expect(await redis.llen(keys.waiting)).toBe(6);
+    for (const meter of meters) meter.releaseAll();
+    await log.untilCount(10, 'end');
+    expect(meters.map((m) => m.peak)).toEqual([2, 2]);
+  });
+
+  it('never exceeds maxDemand with many short jobs', async () => {
+    const app = await apps.boot(options('fast', 8), [Meter, JobLog, FastWorker]);
+    const meter = app.get(Meter);
+    const log = app.get(JobLog);
+    await app.get(FlumeClient).bulkEnqueue(
+      'fast',
+      Array.from({ length: 400 }, (_, i) => ({ worker: FastWorker, args: [i] })),
+    );
+    await log.untilCount(400, 'fast');
+    expect(meter.peak).toBe(8);
+    expect(new Set(log.performed.map((p) => p.args[0])).size).toBe(400);
+  });
+});
