@@ -3,6 +3,12 @@ import type { Scripts } from './scripts.js';
 
 /** Who asks: makes every permit member unique across processes. */
 const PROCESS_ID = randomUUID().slice(0, 8);
+/**
+ * Calls so far in this process, across every limiter: limiters of one process (two
+ * pipelines sharing a key, or two apps) must not reuse a member, or a ZADD would only
+ * re-score a permit another limiter holds and the window would count it once.
+ */
+let calls = 0;
 
 /**
  * Margin added to the window. A permit is recorded when jobs are taken; the job
@@ -18,7 +24,6 @@ function startMargin(scaleMs: number): number {
  * start in any window of `scaleMs`. Pipelines with the same key share one window.
  */
 export class RateLimiter {
-  private calls = 0;
   private readonly windowMs: number;
 
   constructor(
@@ -34,7 +39,7 @@ export class RateLimiter {
   async acquire(
     wanted: number,
   ): Promise<{ granted: number; waitMs: number; release: (unused: number) => Promise<void> }> {
-    const prefix = `${PROCESS_ID}:${++this.calls}:`;
+    const prefix = `${PROCESS_ID}:${++calls}:`;
     const { granted, waitMs } = await this.scripts.limit(
       this.key,
       this.count,
