@@ -28,10 +28,13 @@ export class AppProcess {
   readonly started = new Map<string, number>();
   readonly finished = new Map<string, number>();
   readonly enqueued: string[] = [];
-  readonly rejected: { id: string; error: string }[] = [];
+  readonly rejected: { id: string; error: string; at: number }[] = [];
   readonly logs: LogEvent[] = [];
+  /** Time of every 'started' event, in arrival order. */
+  readonly startTimes: number[] = [];
   startedCount = 0;
   finishedCount = 0;
+  lastFinishAt?: number;
   /** Time of the first event of each kind after `mark()`. */
   firstStartAfterMark?: number;
   readyAt?: number;
@@ -86,6 +89,11 @@ export class AppProcess {
     return Date.now();
   }
 
+  /** The process is expected to die on its own (a job that kills it): not a crash of the test. */
+  allowExit(): void {
+    this.expectExit = true;
+  }
+
   send(message: ParentMessage): void {
     this.child.send(message);
   }
@@ -114,15 +122,16 @@ export class AppProcess {
 
   /** Why waiting on this process is pointless: it crashed or exited; undefined while it runs. */
   failure(): string | undefined {
-    if (this.crash) return `${this.describe()} ${this.crash}\n--- output ---\n${this.output}`;
+    if (this.crash) return `${this.describe()} ${this.crash}\n--- output ---\n${this.outputTail}`;
     if (this.exit)
       return `${this.describe()} exited (code ${this.exit.code}, signal ${this.exit.signal})`;
     return undefined;
   }
 
-  /** Last lines the process wrote to stdout and stderr. */
+  /** Last lines the process wrote to stdout and stderr, and its last engine log lines. */
   get outputTail(): string {
-    return this.output;
+    const logs = this.logs.slice(-15).map((l) => `[${l.level}] ${l.message}`);
+    return `${this.output}${logs.join('\n')}`;
   }
 
   /** Kills the process if it still runs (cleanup). */
@@ -168,18 +177,20 @@ export class AppProcess {
     switch (event.kind) {
       case 'started':
         this.startedCount++;
+        this.startTimes.push(event.at);
         this.started.set(event.id, (this.started.get(event.id) ?? 0) + 1);
         if (event.at >= this.markAt) this.firstStartAfterMark ??= event.at;
         break;
       case 'finished':
         this.finishedCount++;
+        this.lastFinishAt = event.at;
         this.finished.set(event.id, (this.finished.get(event.id) ?? 0) + 1);
         break;
       case 'enqueued':
         this.enqueued.push(event.id);
         break;
       case 'rejected':
-        this.rejected.push({ id: event.id, error: event.error });
+        this.rejected.push({ id: event.id, error: event.error, at: event.at });
         break;
       case 'log':
         this.logs.push(event);

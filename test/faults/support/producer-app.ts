@@ -31,12 +31,26 @@ export class ProducerApp {
     readonly client: FlumeClient,
   ) {}
 
-  static async open(redisUrl: string, namespace: string): Promise<ProducerApp> {
+  static async open(
+    redisUrl: string,
+    namespace: string,
+    options: { maxPayloadBytes?: number } = {},
+  ): Promise<ProducerApp> {
     const moduleRef = await Test.createTestingModule({
-      imports: [FlumeModule.forRoot({ connection: { url: redisUrl }, namespace, logger: false })],
+      imports: [
+        FlumeModule.forRoot({
+          connection: { url: redisUrl },
+          namespace,
+          logger: false,
+          ...options,
+        }),
+      ],
     }).compile();
     const app = await moduleRef.init();
-    return new ProducerApp(app, app.get(FlumeClient));
+    const client = app.get(FlumeClient);
+    // One call first: calls made while the connection is still connecting each wait for it.
+    await client.jobCounts([FAULT_QUEUE]);
+    return new ProducerApp(app, client);
   }
 
   /** Enqueues `jobs` to run now, in bulk calls of `chunk` jobs. */

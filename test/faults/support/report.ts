@@ -8,3 +8,9 @@ export function report(scenario: string, figures: Record<string, number | string
     .join(' ');
   process.stdout.write(`[fault figures] ${scenario}: ${text}\n`);
 }
+
+/** Time from the first to the last rejected enqueue, ms (0 when none was rejected). */
+export function rejectionWindow(rejected: readonly { at: number }[]): number {
+  if (rejected.length === 0) return 0;
+  return rejected[rejected.length - 1].at - rejected[0].at;
+}

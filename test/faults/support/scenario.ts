@@ -19,6 +19,7 @@ export class Scenario {
   readonly processes: AppProcess[] = [];
   private readonly servers: RedisServer[] = [];
   private readonly connections: Redis[] = [];
+  private readonly cleanups: (() => Promise<void> | void)[] = [];
 
   constructor(
     name: string,
@@ -34,10 +35,26 @@ export class Scenario {
 
   /** Starts a redis-server of the scenario's own and points the scenario at it. */
   async ownRedis(options: RedisServerOptions = {}): Promise<RedisServer> {
-    const server = await RedisServer.start(options);
-    this.servers.push(server);
+    const server = await this.extraRedis(options);
     this.redisUrl = server.url;
     return server;
+  }
+
+  /** Starts a redis-server of the scenario's own without pointing the scenario at it. */
+  async extraRedis(options: RedisServerOptions = {}): Promise<RedisServer> {
+    const server = await RedisServer.start(options);
+    this.servers.push(server);
+    return server;
+  }
+
+  /** Points the apps spawned from now on (and new inspectors) at `url`. */
+  useUrl(url: string): void {
+    this.redisUrl = url;
+  }
+
+  /** Runs `cleanup` in dispose(), before the servers stop. */
+  onDispose(cleanup: () => Promise<void> | void): void {
+    this.cleanups.push(cleanup);
   }
 
   /** A plain connection to inspect Redis with; closed by dispose(). */
@@ -76,6 +93,7 @@ export class Scenario {
       await deleteNamespace(this.connections[0], this.marks).catch(() => undefined);
     }
     for (const redis of this.connections) redis.disconnect();
+    for (const cleanup of this.cleanups) await cleanup();
     await Promise.all(this.servers.map((s) => s.dispose()));
   }
 }

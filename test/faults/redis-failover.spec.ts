@@ -1,0 +1,129 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { queueKeys } from '../../lib/engine/keys.js';
+import { FAULT_QUEUE } from './fixtures/fixture-config.js';
+import { jobIdOf, readRuns } from './support/accounting.js';
+import { untilAll } from './support/app-process.js';
+import { rejectionWindow, report } from './support/report.js';
+import { Scenario } from './support/scenario.js';
+import { TcpProxy } from './support/tcp-proxy.js';
+
+// Scenario 3, READONLY variant: the apps reach Redis through an address that moves on
+// failover (a TCP proxy standing for DNS or a virtual IP). A replica is promoted, the
+// old master demoted to a replica of it: the apps' open connections still reach the
+// old master, which now answers READONLY to every write.
+const ENQUEUE_EVERY_MS = 10;
+const JOB_MS = 5;
+const CONCURRENCY = 20;
+const VISIBILITY_TIMEOUT = 15_000;
+const RESUME_WITHIN_MS = 5_000;
+
+describe('fault: failover, the old master answers READONLY', () => {
+  const scenario = new Scenario('failover');
+  afterAll(() => scenario.dispose());
+
+  it('reconnects to the new master; every resolved enqueue is done; nothing crashes', async () => {
+    const oldMaster = await scenario.extraRedis();
+    const replica = await scenario.extraRedis({
+      args: ['--replicaof', '127.0.0.1', String(oldMaster.port)],
+    });
+    const proxy = await TcpProxy.start(oldMaster.port);
+    scenario.onDispose(() => proxy.close());
+    scenario.useUrl(proxy.url);
+    const a = scenario.inspector(oldMaster.url);
+    const b = scenario.inspector(replica.url);
+    const keys = queueKeys(scenario.namespace, FAULT_QUEUE);
+
+    const flume = { visibilityTimeout: VISIBILITY_TIMEOUT, commandTimeout: 1_000 };
+    const worker = await scenario.spawn('worker', { maxDemand: CONCURRENCY, flume });
+    const producer = await scenario.spawn('producer', {
+      maxDemand: 0,
+      flume,
+      produce: { intervalMs: ENQUEUE_EVERY_MS, jobMs: JOB_MS },
+    });
+    const both = [worker, producer];
+    await untilAll(
+      both,
+      () => producer.enqueued.length >= 200 && worker.finishedCount >= 100,
+      'a steady state before the failover',
+    );
+
+    // A manual failover without losing writes: hold writes on the old master, let the
+    // replica catch up, promote it, point the address at it, demote the old master.
+    const pausedAt = Date.now();
+    await a.call('CLIENT', 'PAUSE', '10000', 'WRITE');
+    expect(await a.call('WAIT', '1', '5000')).toBe(1);
+    await b.call('REPLICAOF', 'NO', 'ONE');
+    proxy.switchTo(replica.port);
+    await a.call('REPLICAOF', '127.0.0.1', String(replica.port));
+    await a.call('CLIENT', 'UNPAUSE');
+    const failedOverAt = Date.now();
+    worker.mark();
+    const enqueuedAtFailover = producer.enqueued.length;
+
+    await untilAll(
+      both,
+      () =>
+        worker.firstStartAfterMark !== undefined && producer.enqueued.length > enqueuedAtFailover,
+      'the worker and the producer to resume on the new master',
+      15_000,
+    );
+    const workerResumeMs = worker.firstStartAfterMark! - failedOverAt;
+    const startedAtFailover = worker.startedCount;
+    await untilAll(
+      both,
+      () => worker.startedCount >= startedAtFailover + 200,
+      '200 more jobs after the failover',
+    );
+
+    producer.send({ type: 'stop-producing' });
+    await producer.until(
+      () => producer.produced !== undefined,
+      'the producer to settle its enqueues',
+    );
+    const resolved = new Set(producer.enqueued);
+    await worker.until(
+      () => [...resolved].every((id) => worker.finished.has(id)),
+      'every resolved enqueue to be done',
+      30_000,
+    );
+    const stranded = (await b.zrange(keys.processing, 0, -1)).map(jobIdOf);
+    const finishedSoFar = new Map(worker.finished);
+    await worker.until(
+      () => stranded.every((id) => (worker.finished.get(id) ?? 0) > (finishedSoFar.get(id) ?? 0)),
+      `${stranded.length} stranded lease(s) to be recovered and run`,
+      VISIBILITY_TIMEOUT + 10_000,
+    );
+    producer.kill('SIGTERM');
+    worker.kill('SIGTERM');
+    const exits = await Promise.all(both.map((p) => p.exited));
+
+    const readonlyReplies = Number(
+      /errorstat_READONLY:count=(\d+)/.exec(await a.info('errorstats'))?.[1] ?? 0,
+    );
+    const runs = await readRuns(b, scenario.marks);
+    const duplicates = [...runs.entries()].filter(([, n]) => n > 1).map(([id]) => id);
+    report('failover (READONLY from the demoted master)', {
+      enqueued: resolved.size,
+      rejected: producer.rejected.length,
+      done: [...resolved].filter((id) => runs.has(id)).length,
+      rejectedForMs: rejectionWindow(producer.rejected),
+      firstRejection: JSON.stringify(producer.rejected[0]?.error.slice(0, 160) ?? ''),
+      duplicates: duplicates.length,
+      strandedAcks: stranded.length,
+      readonlyReplies,
+      writesPausedMs: failedOverAt - pausedAt,
+      workerResumeMs,
+    });
+    expect(readonlyReplies).toBeGreaterThan(0);
+    expect(exits.map((e) => e.code)).toEqual([0, 0]);
+    for (const p of both) p.assertNoCrash();
+    expect([...resolved].filter((id) => !runs.has(id))).toEqual([]);
+    for (const r of producer.rejected) expect(r.error).toMatch(/^FlumeConnectionError: /);
+    expect(workerResumeMs).toBeLessThanOrEqual(RESUME_WITHIN_MS);
+    expect(duplicates.filter((id) => !stranded.includes(id))).toEqual([]);
+    expect(await b.zcard(keys.processing)).toBe(0);
+    expect(await b.llen(keys.waiting)).toBe(0);
+    expect(await b.zcard(keys.retry)).toBe(0);
+    expect(await b.zcard(keys.dead)).toBe(0);
+  }, 90_000);
+});
