@@ -246,6 +246,7 @@ export class PipelineRunner {
     if (permit && leases.length < wanted) {
       await permit.release(wanted - leases.length).catch(() => undefined);
     }
+    if (permit) await permit.beforeStart(leases.length);
     if (this.instrumentation && leases.length > 0) {
       this.instrumentation.emit({
         type: 'dequeue',

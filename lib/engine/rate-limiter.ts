@@ -25,6 +25,7 @@ function startMargin(scaleMs: number): number {
  */
 export class RateLimiter {
   private readonly windowMs: number;
+  private readonly marginMs: number;
 
   constructor(
     private readonly scripts: Scripts,
@@ -32,15 +33,24 @@ export class RateLimiter {
     private readonly count: number,
     scaleMs: number,
   ) {
-    this.windowMs = scaleMs + startMargin(scaleMs);
+    this.marginMs = startMargin(scaleMs);
+    this.windowMs = scaleMs + this.marginMs;
   }
 
-  /** Takes up to `wanted` permits; when none is free, says how long until one is. */
-  async acquire(
-    wanted: number,
-  ): Promise<{ granted: number; waitMs: number; release: (unused: number) => Promise<void> }> {
+  /**
+   * Takes up to `wanted` permits; when none is free, says how long until one is.
+   * Call `release` with the permits left unused, then `beforeStart` with the
+   * permits used, just before the jobs start.
+   */
+  async acquire(wanted: number): Promise<{
+    granted: number;
+    waitMs: number;
+    release: (unused: number) => Promise<void>;
+    beforeStart: (used: number) => Promise<void>;
+  }> {
     const prefix = `${PROCESS_ID}:${++calls}:`;
-    const { granted, waitMs } = await this.scripts.limit(
+    const askedAt = performance.now();
+    const { granted, waitMs, stampedAt } = await this.scripts.limit(
       this.key,
       this.count,
       this.windowMs,
@@ -52,6 +62,18 @@ export class RateLimiter {
       const members = Array.from({ length: unused }, (_, i) => `${prefix}${granted - i}`);
       await this.scripts.releasePermits(this.key, members);
     };
-    return { granted, waitMs, release };
+    // The permits carry the time they were granted; the jobs start after the take's
+    // round trip. When that was slower than the margin (a cold start, a busy event
+    // loop: tens of ms), the permits are moved to an upper bound of the start time
+    // first, so they stay in the window as long as the starts need them to.
+    const beforeStart = async (used: number) => {
+      const late = performance.now() - askedAt;
+      if (used <= 0 || late <= this.marginMs) return;
+      const members = Array.from({ length: used }, (_, i) => `${prefix}${i + 1}`);
+      await this.scripts
+        .restampPermits(this.key, members, stampedAt + Math.ceil(late))
+        .catch(() => undefined);
+    };
+    return { granted, waitMs, release, beforeStart };
   }
 }

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.js';
 import type { QueueKeys } from './keys.js';
 
 /** The Lua scripts, by file name; the number in the name is how many KEYS it takes. */
@@ -40,7 +40,7 @@ export interface DeadSetBounds {
  * and falls back to EVAL once per connection when Redis does not know them yet.
  */
 export class Scripts {
-  constructor(private readonly redis: Redis) {
+  constructor(private readonly redis: RedisClient) {
     for (const [name, script] of Object.entries(LOADED)) {
       if (!(name in redis)) redis.defineCommand(name, script);
     }
@@ -126,7 +126,7 @@ export class Scripts {
   /**
    * Takes up to `wanted` permits of the rate limit whose window is `key`; members
    * are `prefix1..prefixN`. Resolves to the permits granted and, when none was,
-   * how long until one frees.
+   * how long until one frees, and the time (Redis clock, ms) they are stamped with.
    */
   async limit(
     key: string,
@@ -134,15 +134,15 @@ export class Scripts {
     windowMs: number,
     wanted: number,
     prefix: string,
-  ): Promise<{ granted: number; waitMs: number }> {
-    const [granted, waitMs] = (await this.run('flumeLimit')(
+  ): Promise<{ granted: number; waitMs: number; stampedAt: number }> {
+    const [granted, waitMs, stampedAt] = (await this.run('flumeLimit')(
       key,
       count,
       windowMs,
       wanted,
       prefix,
-    )) as [number, number];
-    return { granted, waitMs };
+    )) as [number, number, number];
+    return { granted, waitMs, stampedAt };
   }
 
   /** Moves `member` of the sorted set `from` to the queue as `payload`; false when it was gone. */
@@ -153,6 +153,12 @@ export class Scripts {
     payload: string,
   ): Promise<boolean> {
     return (await this.run('flumeMoveToQueue')(from, keys.waiting, member, payload)) === 1;
+  }
+
+  /** Moves permits still in the window later, to `atMs` (never earlier: ZADD XX GT). */
+  async restampPermits(key: string, members: readonly string[], atMs: number): Promise<void> {
+    if (members.length === 0) return;
+    await this.redis.zadd(key, 'XX', 'GT', ...members.flatMap((member) => [atMs, member]));
   }
 
   /** Gives back permits taken with `limit` but not used (plain ZREM). */

@@ -11,7 +11,8 @@
   ARGV[4] prefix of the members added: unique per call; members are prefix..1 .. prefix..n,
           so unused permits can be given back with ZREM
 
-  Returns { permits granted, ms until the next permit frees when none was granted }.
+  Returns { permits granted, ms until the next permit frees when none was granted,
+  the time the permits are stamped with (ms, Redis clock) }.
 ]]
 local now = redis.call('TIME')
 local now_ms = now[1] * 1000 + math.floor(now[2] / 1000)
@@ -21,7 +22,7 @@ redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now_ms - window)
 local granted = math.min(tonumber(ARGV[3]), tonumber(ARGV[1]) - redis.call('ZCARD', KEYS[1]))
 if granted <= 0 then
   local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-  return { 0, math.max(1, tonumber(oldest[2]) + window - now_ms + 1) }
+  return { 0, math.max(1, tonumber(oldest[2]) + window - now_ms + 1), now_ms }
 end
 
 local args = {}
@@ -34,4 +35,4 @@ for i = 1, granted do
   end
 end
 redis.call('PEXPIRE', KEYS[1], window * 2)
-return { granted, 0 }
+return { granted, 0, now_ms }
