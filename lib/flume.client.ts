@@ -59,7 +59,9 @@ export class FlumeClient {
     args: unknown[],
     opts?: EnqueueOptions,
   ): Promise<string>;
-  enqueue(queue: string, worker: WorkerRef, ...rest: Rest): Promise<string> {
+  // async: a bad worker or args rejects the promise, as for enqueueIn/enqueueAt, instead
+  // of throwing synchronously past a caller's .catch().
+  async enqueue(queue: string, worker: WorkerRef, ...rest: Rest): Promise<string> {
     return this.sink.enqueue(this.newJob(queue, worker, rest));
   }
 
@@ -150,7 +152,7 @@ export class FlumeClient {
    * Enqueues many jobs to one queue in one round trip, all or none; resolves to
    * their ids in order. `opts.context` applies to jobs that have none of their own.
    */
-  bulkEnqueue(queue: string, jobs: BulkJob[], opts: EnqueueOptions = {}): Promise<string[]> {
+  async bulkEnqueue(queue: string, jobs: BulkJob[], opts: EnqueueOptions = {}): Promise<string[]> {
     if (!Array.isArray(jobs)) {
       throw new FlumeWorkerError(
         'bulkEnqueue: expected an array of { worker, args, function?, context? }',
