@@ -1,21 +1,14 @@
-import type { Cluster, Redis, RedisOptions } from 'ioredis';
+import { resolveConnection, type FlumeConnection } from './connection-options.js';
 import { FlumeConfigError } from './errors/index.js';
 import { keyNameProblem } from './keys.js';
 import type { FlumeLogger } from './logger.js';
 import { describe } from './payload.js';
 
-/** Where Redis is. Either a URL, discrete fields, or an ioredis client to copy settings from. */
-export interface FlumeConnectionOptions {
-  /** `redis://[user:password@]host:port/db` or `rediss://` for TLS. */
-  url?: string;
-  host?: string;
-  port?: number;
-  db?: number;
-  username?: string;
-  password?: string;
-  /** TLS options (as for `tls.connect`); `true` for defaults. */
-  tls?: RedisOptions['tls'] | true;
-}
+export type {
+  FlumeConnection,
+  FlumeConnectionOptions,
+  FlumeNodeAddress,
+} from './connection-options.js';
 
 /** One pipeline: a dequeue loop over one Redis queue. */
 export interface FlumePipelineOptions {
@@ -45,8 +38,11 @@ export type FlumeTestMode = 'fake' | 'inline';
 
 /** Options of `FlumeModule.forRoot`. Durations are in milliseconds. */
 export interface FlumeOptions {
-  /** Redis connection. Default `{ url: 'redis://127.0.0.1:6379' }`. */
-  connection?: FlumeConnectionOptions | Redis;
+  /**
+   * Redis: one server, a Redis Cluster or Sentinel (see FlumeConnectionOptions), or an
+   * ioredis Redis or Cluster to copy settings from. Default `{ url: 'redis://127.0.0.1:6379' }`.
+   */
+  connection?: FlumeConnection;
   /** Prefix of every key. Default `'flume'`. */
   namespace?: string;
   /** Pipelines this process runs. Default none (enqueue only). */
@@ -97,7 +93,7 @@ export interface ResolvedPipeline {
 
 /** Options with every default applied; what the engine runs on. */
 export interface ResolvedOptions {
-  connection: FlumeConnectionOptions | Redis;
+  connection: FlumeConnection;
   namespace: string;
   pipelines: ResolvedPipeline[];
   maxRetries: number;
@@ -132,8 +128,6 @@ export const DEFAULTS = {
   maxPayloadBytes: 1024 * 1024,
   maxRecoveries: 3,
 } as const;
-
-const DEFAULT_URL = 'redis://127.0.0.1:6379';
 
 type Check = (value: unknown) => string | undefined;
 
@@ -374,56 +368,4 @@ export function resolveOptions(raw: FlumeOptions | undefined): ResolvedOptions {
     );
   }
   return resolved;
-}
-
-const CONNECTION_FIELDS = ['url', 'host', 'port', 'db', 'username', 'password', 'tls'];
-
-function isRedisClient(value: unknown): value is Redis | Cluster {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as Redis).duplicate === 'function' &&
-    typeof (value as Redis).options === 'object'
-  );
-}
-
-function resolveConnection(raw: unknown): FlumeConnectionOptions | Redis {
-  if (raw === undefined) return { url: DEFAULT_URL };
-  if (isRedisClient(raw)) return raw as Redis;
-  if (raw === null || typeof raw !== 'object') {
-    throw new FlumeConfigError(
-      `Invalid option "connection": expected { url } or { host, port, ... } or an ioredis client, got: ${describe(raw)}`,
-    );
-  }
-  const connection = raw as Record<string, unknown>;
-  rejectUnknown(
-    Object.fromEntries(Object.entries(connection).filter(([k]) => !CONNECTION_FIELDS.includes(k))),
-    ' of "connection"',
-    CONNECTION_FIELDS,
-  );
-  if (connection.url !== undefined) {
-    if (typeof connection.url !== 'string' || !/^rediss?:\/\//.test(connection.url)) {
-      // Never echo the URL: it may hold a password.
-      throw new FlumeConfigError(
-        'Invalid option "connection.url": expected a redis:// or rediss:// URL.',
-      );
-    }
-  }
-  if (connection.port !== undefined) {
-    option(' of "connection"', 'port', connection.port, 0, (v) =>
-      Number.isInteger(v) && (v as number) > 0 && (v as number) < 65536
-        ? undefined
-        : 'a port number (1-65535)',
-    );
-  }
-  if (connection.db !== undefined)
-    option(' of "connection"', 'db', connection.db, 0, integerAtLeast(0));
-  if (
-    connection.url === undefined &&
-    connection.host === undefined &&
-    connection.port === undefined
-  ) {
-    return { ...connection, url: DEFAULT_URL } as FlumeConnectionOptions;
-  }
-  return connection as FlumeConnectionOptions;
 }
