@@ -1,7 +1,16 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import {
+  isClusterClient,
+  isRedisClient,
+  type FlumeConnection,
+  type FlumeConnectionOptions,
+  type FlumeNodeAddress,
+} from './connection-options.js';
 import { FlumeConnectionError } from './errors/index.js';
 import type { FlumeLogger } from './logger.js';
-import type { FlumeConnectionOptions } from './options.js';
+
+/** Any client the engine runs on: one Redis (direct or through Sentinel) or a Redis Cluster. */
+export type RedisClient = Redis | Cluster;
 
 /** Reconnect quickly at first, then every 2 s at most: workers resume soon after an outage. */
 const retryStrategy = (attempt: number): number => Math.min(50 * 2 ** attempt, 2_000);
@@ -10,53 +19,104 @@ const retryStrategy = (attempt: number): number => Math.min(50 * 2 ** attempt, 2
 const reconnectOnError = (err: Error): 2 | false =>
   err.message.startsWith('READONLY') ? 2 : false;
 
+/** What differs between the engine's connections. */
+interface Role {
+  connectionName: string;
+  /** Queue commands while (re)connecting; off for the command connection, which fails fast. */
+  offlineQueue: boolean;
+  /** Longest wait for a reply; none for blocking connections, which wait on purpose. */
+  commandTimeout?: number;
+}
+
 /** Where a connection goes, for messages: host and port only, never credentials. */
 export function describeTarget(options: RedisOptions): string {
+  if (options.sentinels) return describeSentinel(options.name, options.sentinels);
   return options.path ?? `${options.host ?? '127.0.0.1'}:${options.port ?? 6379}`;
+}
+
+function describeNodes(nodes: readonly Partial<FlumeNodeAddress>[]): string {
+  return nodes.map((node) => `${node.host ?? '127.0.0.1'}:${node.port ?? 6379}`).join(', ');
+}
+
+function describeSentinel(name: string | undefined, sentinels: Partial<FlumeNodeAddress>[]) {
+  return `master "${name}" of Sentinel ${describeNodes(sentinels)}`;
+}
+
+/** Where the engine's Redis is, for messages. */
+function describeSource(source: FlumeConnection): string {
+  if (isClusterClient(source)) {
+    // Private in the typings, but the only record of where the cluster was first found.
+    const startup = (source as unknown as { startupNodes?: FlumeNodeAddress[] }).startupNodes;
+    return startup?.length ? `Redis Cluster ${describeNodes(startup)}` : 'Redis Cluster';
+  }
+  if (isRedisClient(source)) return describeTarget(source.options);
+  if (source.cluster) return `Redis Cluster ${describeNodes(source.cluster)}`;
+  if (source.sentinels) return describeSentinel(source.name, source.sentinels);
+  if (source.url !== undefined) {
+    // Host and port only: the URL may hold a password.
+    const { hostname, port } = new URL(source.url);
+    return `${hostname || '127.0.0.1'}:${port || 6379}`;
+  }
+  return `${source.host ?? '127.0.0.1'}:${source.port ?? 6379}`;
+}
+
+/**
+ * A failed AUTH or HELLO carries its arguments (the password among them) on the
+ * error ioredis emits and rejects pending commands with: blank them before anyone
+ * can log or inspect them.
+ */
+function redact(err: unknown): void {
+  const command = (err as { command?: { name?: string; args?: unknown[] } } | undefined)?.command;
+  if (command?.args && /^(auth|hello)$/i.test(command.name ?? '')) {
+    command.args = command.args.map(() => '[redacted]');
+  }
+  const lastNodeError = (err as { lastNodeError?: unknown } | undefined)?.lastNodeError;
+  if (lastNodeError && lastNodeError !== err) redact(lastNodeError);
+}
+
+function tlsOption(tls: FlumeConnectionOptions['tls']): Pick<RedisOptions, 'tls'> {
+  if (tls === undefined) return {};
+  return { tls: tls === true ? {} : tls };
 }
 
 /**
  * Creates and watches the engine's Redis connections. The command connection fails
  * fast while Redis is away (no offline queue), so nothing waits forever; each
- * pipeline has a blocking connection of its own to wait for new jobs on.
+ * pipeline has a blocking connection of its own to wait for new jobs on (on a
+ * Redis Cluster, a client of its own: a blocked command would stall every other
+ * command sent to that node over a shared one).
  */
 export class RedisConnections {
   /** Enqueues, scripts and queries. */
-  readonly command: Redis;
-  private readonly blocking = new Set<Redis>();
+  readonly command: RedisClient;
+  /** Where Redis is, for messages: never credentials. */
+  readonly target: string;
+  private readonly blocking = new Set<RedisClient>();
   private closing?: Promise<void>;
 
   constructor(
-    private readonly source: FlumeConnectionOptions | Redis,
+    private readonly source: FlumeConnection,
     private readonly name: string,
-    commandTimeout: number,
+    private readonly commandTimeout: number,
     private readonly logger: FlumeLogger,
   ) {
+    this.target = describeSource(source);
     this.command = this.create({
-      enableOfflineQueue: false,
-      commandTimeout,
       connectionName: `${name}:command`,
+      offlineQueue: false,
+      commandTimeout,
     });
-  }
-
-  /** Where Redis is, for messages. */
-  get target(): string {
-    return describeTarget(this.command.options);
   }
 
   /** A new connection for blocking commands; closed with the others. */
-  createBlocking(label: string): Redis {
-    const redis = this.create({
-      enableOfflineQueue: true,
-      maxRetriesPerRequest: null,
-      connectionName: `${this.name}:${label}`,
-    });
+  createBlocking(label: string): RedisClient {
+    const redis = this.create({ connectionName: `${this.name}:${label}`, offlineQueue: true });
     this.blocking.add(redis);
     return redis;
   }
 
   /** Resolves when `redis` is ready; rejects with FlumeConnectionError after `timeoutMs`. */
-  async ready(redis: Redis = this.command, timeoutMs = redis.options.commandTimeout ?? 5_000) {
+  async ready(redis: RedisClient = this.command, timeoutMs = this.commandTimeout): Promise<void> {
     if (redis.status === 'ready') return;
     if (redis.status === 'wait') redis.connect().catch(() => undefined);
     if (redis.status === 'end') {
@@ -74,7 +134,7 @@ export class RedisConnections {
           () =>
             reject(
               new FlumeConnectionError(
-                `Redis at ${describeTarget(redis.options)} did not become ready within ${timeoutMs} ms ` +
+                `Redis at ${this.target} did not become ready within ${timeoutMs} ms ` +
                   `(status: ${redis.status}). Is redis-server running, and is the connection option right?`,
               ),
             ),
@@ -104,34 +164,61 @@ export class RedisConnections {
     }
   }
 
-  private create(extra: RedisOptions): Redis {
-    const base: RedisOptions = { lazyConnect: true, retryStrategy, reconnectOnError, ...extra };
-    const source = this.source;
-    let redis: Redis;
-    if (source instanceof Redis) {
-      redis = source.duplicate(base);
-    } else if (source.url !== undefined) {
-      const { url, tls, ...rest } = source;
-      redis = new Redis(url, { ...rest, ...tlsOption(tls), ...base });
-    } else {
-      const { tls, ...rest } = source;
-      redis = new Redis({ ...rest, ...tlsOption(tls), ...base });
-    }
-    this.watch(redis, extra.connectionName ?? this.name);
+  private create(role: Role): RedisClient {
+    const redis = this.instantiate(role);
+    this.watch(redis, role.connectionName);
     redis.connect().catch(() => undefined);
     return redis;
   }
 
-  /** Logs when a connection goes down and when it is back: once each, not per retry. */
-  private watch(redis: Redis, label: string): void {
+  private instantiate(role: Role): RedisClient {
+    const source = this.source;
+    if (isClusterClient(source)) return source.duplicate([], clusterOptions(source.options, role));
+    if (isRedisClient(source)) return source.duplicate(redisOptions(role));
+    const { url, tls, cluster, clusterOptions: clusterBase, sentinels, ...rest } = source;
+    if (cluster) {
+      const base = clusterBase ?? {};
+      const { username, password } = rest;
+      return new Cluster(
+        cluster.map(({ host, port }) => ({ host, port })),
+        clusterOptions(
+          {
+            ...base,
+            redisOptions: { ...base.redisOptions, username, password, ...tlsOption(tls) },
+          },
+          role,
+        ),
+      );
+    }
+    if (sentinels) {
+      return new Redis({
+        ...rest,
+        sentinels: sentinels.map(({ host, port }) => ({ host, port })),
+        ...tlsOption(tls),
+        // Reconnect as soon as the sentinels announce a new master, rather than
+        // writing to the old one until it is demoted.
+        failoverDetector: true,
+        ...redisOptions(role),
+      });
+    }
+    const options = { ...rest, ...tlsOption(tls), ...redisOptions(role) };
+    return url !== undefined ? new Redis(url, options) : new Redis(options);
+  }
+
+  /**
+   * Logs when a connection goes down and when it is back: once each, not per retry.
+   * On a Redis Cluster, a node's error is logged once until the slots are refreshed.
+   */
+  private watch(redis: RedisClient, label: string): void {
     let down = false;
     let since = 0;
     redis.on('error', (err: Error) => {
+      redact(err);
       if (down) return;
       down = true;
       since = Date.now();
       this.logger.error(
-        `Redis connection "${label}" to ${describeTarget(redis.options)} failed: ${err.message}. ` +
+        `Redis connection "${label}" to ${this.target} failed: ${err.message}. ` +
           'Retrying in the background; jobs wait in Redis meanwhile.',
       );
     });
@@ -139,13 +226,51 @@ export class RedisConnections {
       if (!down) return;
       down = false;
       this.logger.log(
-        `Redis connection "${label}" to ${describeTarget(redis.options)} is back after ${Date.now() - since} ms.`,
+        `Redis connection "${label}" to ${this.target} is back after ${Date.now() - since} ms.`,
       );
     });
+    if (!isClusterClient(redis)) return;
+    const logged = new Set<string>();
+    redis.on('node error', (err: Error, node: string) => {
+      redact(err);
+      const key = `${node} ${err.message}`;
+      if (logged.has(key)) return;
+      logged.add(key);
+      this.logger.warn(
+        `Redis connection "${label}" to cluster node ${node} failed: ${err.message}. ` +
+          'Commands go to the node that now serves the slot.',
+      );
+    });
+    redis.on('refresh', () => logged.clear());
   }
 }
 
-function tlsOption(tls: FlumeConnectionOptions['tls']): Pick<RedisOptions, 'tls'> {
-  if (tls === undefined) return {};
-  return { tls: tls === true ? {} : tls };
+/** Options of a connection to one Redis (direct or through Sentinel). */
+function redisOptions(role: Role): RedisOptions {
+  return {
+    lazyConnect: true,
+    retryStrategy,
+    reconnectOnError,
+    enableOfflineQueue: role.offlineQueue,
+    // A queued blocking command waits for the connection however long it takes.
+    maxRetriesPerRequest: role.offlineQueue ? null : undefined,
+    commandTimeout: role.commandTimeout,
+    connectionName: role.connectionName,
+  };
+}
+
+/** Options of a Cluster client; `base` is the user's (or the client's being copied). */
+function clusterOptions(base: ClusterOptions, role: Role): ClusterOptions {
+  return {
+    ...base,
+    lazyConnect: true,
+    enableOfflineQueue: role.offlineQueue,
+    clusterRetryStrategy: base.clusterRetryStrategy ?? retryStrategy,
+    redisOptions: {
+      ...base.redisOptions,
+      maxRetriesPerRequest: role.offlineQueue ? null : base.redisOptions?.maxRetriesPerRequest,
+      commandTimeout: role.commandTimeout,
+      connectionName: role.connectionName,
+    },
+  };
 }
