@@ -1,5 +1,4 @@
-import type { Redis } from 'ioredis';
-import type { RedisConnections } from './connection.js';
+import type { RedisClient, RedisConnections } from './connection.js';
 import { FlumeConnectionError, FlumeError, FlumePayloadError } from './errors/index.js';
 import type { Instrumentation } from './instrumentation.js';
 import type { JobSink } from './job-sink.js';
@@ -79,20 +78,17 @@ export class Enqueuer implements JobSink {
     return encoded.map((job) => job.jid);
   }
 
-  /** Number of waiting jobs of each queue. */
+  /**
+   * Number of waiting jobs of each queue. One LLEN per queue, sent together: not one
+   * pipeline, which a Redis Cluster refuses when the queues live on different slots.
+   */
   async jobCounts(queues: readonly string[]): Promise<Record<string, number>> {
     const keys = queues.map((queue) => this.keysOf(queue));
-    const results = await this.send((redis) => {
-      const pipeline = redis.pipeline();
-      for (const key of keys) pipeline.llen(key.waiting);
-      return pipeline.exec();
-    });
+    const lengths = await this.send((redis) =>
+      Promise.all(keys.map((key) => redis.llen(key.waiting))),
+    );
     const counts: Record<string, number> = {};
-    queues.forEach((queue, i) => {
-      const [err, count] = results![i];
-      if (err) throw err;
-      counts[queue] = count as number;
-    });
+    queues.forEach((queue, i) => (counts[queue] = lengths[i]));
     return counts;
   }
 
@@ -115,7 +111,7 @@ export class Enqueuer implements JobSink {
   }
 
   /** Runs a command once Redis is ready; turns connection trouble into FlumeConnectionError. */
-  private async send<T>(command: (redis: Redis) => Promise<T>): Promise<T> {
+  private async send<T>(command: (redis: RedisClient) => Promise<T>): Promise<T> {
     const redis = this.connections.command;
     if (redis.status !== 'ready') await this.connections.ready(redis);
     try {
