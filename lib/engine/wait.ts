@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.js';
 
 /** Resolves after `ms`, or at once when `signal` aborts. Never rejects. */
 export function delay(ms: number, signal?: AbortSignal): Promise<void> {
@@ -15,7 +15,7 @@ export function delay(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 /** Resolves when `redis` is ready (or already is), or when `signal` aborts. */
-export function untilReady(redis: Redis, signal: AbortSignal): Promise<void> {
+export function untilReady(redis: RedisClient, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (redis.status === 'ready' || signal.aborted) return resolve();
     const done = () => {
