@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.js';
 import type { QueueKeys } from './keys.js';
 
 /** The Lua scripts, by file name; the number in the name is how many KEYS it takes. */
@@ -40,7 +40,7 @@ export interface DeadSetBounds {
  * and falls back to EVAL once per connection when Redis does not know them yet.
  */
 export class Scripts {
-  constructor(private readonly redis: Redis) {
+  constructor(private readonly redis: RedisClient) {
     for (const [name, script] of Object.entries(LOADED)) {
       if (!(name in redis)) redis.defineCommand(name, script);
     }
