@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.js';
 import type { FlumeLogger } from './logger.js';
 import { Signal } from './wait.js';
 
@@ -15,7 +15,7 @@ export class Acker {
   private failures = 0;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly processingKey: string,
     private readonly logger: FlumeLogger,
   ) {}
