@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.js';
 import type { FlumeLogger } from './logger.js';
 
 /** LPOP with a count, used by the take script, came with Redis 6.2. */
@@ -23,7 +23,7 @@ export function versionAtLeast(version: string, min: readonly number[]): boolean
  * Redis drops keys, jobs included, silently when memory is full) or a version older
  * than the scripts need. Warnings only: the app runs on.
  */
-export async function checkServer(redis: Redis, logger: FlumeLogger): Promise<void> {
+export async function checkServer(redis: RedisClient, logger: FlumeLogger): Promise<void> {
   let info: string;
   try {
     info = (await redis.info('server')) + (await redis.info('memory'));
