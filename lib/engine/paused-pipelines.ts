@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.js';
 import type { FlumeLogger } from './logger.js';
 import { delay, untilReady } from './wait.js';
 
@@ -16,7 +16,7 @@ export class PausedPipelines {
   readonly loaded = new Promise<void>((resolve) => (this.loadedOnce = resolve));
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly key: string,
     private readonly pollMs: number,
     private readonly logger: FlumeLogger,
