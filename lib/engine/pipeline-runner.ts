@@ -1,6 +1,6 @@
-import type { Redis } from 'ioredis';
 import { Acker } from './acker.js';
 import { Batcher } from './batcher.js';
+import type { RedisClient } from './connection.js';
 import { FlumeError } from './errors/index.js';
 import type { Instrumentation } from './instrumentation.js';
 import { JobRunner, type ReadyJob } from './job-runner.js';
@@ -18,8 +18,9 @@ import type { BatchOptions, WorkerDefinition, WorkerRegistry } from './worker-re
 const IDLE_BLOCK_SECONDS = 5;
 
 export interface PipelineRunnerDeps {
-  command: Redis;
-  createBlocking: () => Redis;
+  command: RedisClient;
+  /** A connection of the pipeline's own for BLMOVE (on a Cluster, a client of its own). */
+  createBlocking: () => RedisClient;
   scripts: Scripts;
   registry: WorkerRegistry;
   options: ResolvedOptions;
@@ -53,7 +54,7 @@ export class PipelineRunner {
   private readonly leaseKeeper: LeaseKeeper;
   private readonly limiter?: RateLimiter;
   private readonly instrumentation?: Instrumentation;
-  private blocking?: Redis;
+  private blocking?: RedisClient;
   private pausedHere = false;
   private taking?: Promise<unknown>;
   private loop?: Promise<void>;
@@ -325,7 +326,7 @@ export class PipelineRunner {
   }
 
   /** After a failed Redis call: wait for the connection to be ready, then a growing pause. */
-  private async backOff(err: unknown, failures: number, redis: Redis): Promise<number> {
+  private async backOff(err: unknown, failures: number, redis: RedisClient): Promise<number> {
     if (failures === 0 && redis.status === 'ready') {
       this.deps.logger.warn(`Pipeline "${this.name}": ${(err as Error).message}`);
     }
