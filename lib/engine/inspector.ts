@@ -1,5 +1,4 @@
-import type { Redis } from 'ioredis';
-import type { RedisConnections } from './connection.js';
+import type { RedisClient, RedisConnections } from './connection.js';
 import { FlumePayloadError } from './errors/index.js';
 import type { Job } from './job.js';
 import { keyNameProblemFor, queueKeys, type QueueKeys } from './keys.js';
@@ -135,7 +134,7 @@ export class Inspector {
     return queueKeys(this.namespace, queue);
   }
 
-  private async redis(): Promise<Redis> {
+  private async redis(): Promise<RedisClient> {
     const redis = this.connections.command;
     if (redis.status !== 'ready') await this.connections.ready(redis);
     return redis;
