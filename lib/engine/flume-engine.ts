@@ -122,7 +122,11 @@ export class FlumeEngine {
   ): Promise<void> {
     const opts = resolvePauseOptions(raw);
     const runners = names.map((name) => this.runner(name));
-    if (!opts.temporary) await this.paused.set(names, paused);
+    if (!opts.temporary) {
+      // Right after boot the command connection may still be connecting (no offline queue).
+      await this.connections.ready();
+      await this.paused.set(names, paused);
+    }
     for (const runner of runners) {
       if (paused) runner.pause();
       else runner.resume();
