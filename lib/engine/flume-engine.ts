@@ -128,8 +128,10 @@ export class FlumeEngine {
       await this.paused.set(names, paused);
     }
     for (const runner of runners) {
-      if (paused) runner.pause();
-      else runner.resume();
+      // A stored pause is held by the shared set alone: were it also held here, a
+      // resume for every instance issued by another instance would leave this one paused.
+      if (paused && opts.temporary) runner.pause();
+      else if (!paused) runner.resume();
     }
     for (const runner of runners) {
       const how = opts.temporary ? 'in this process' : 'for every instance';
