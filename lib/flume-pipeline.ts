@@ -27,12 +27,12 @@ export class FlumePipeline {
   }
 
   /** Stops this pipeline from taking new jobs (see FlumeProducer.pause). */
-  pause(opts?: PauseOptions): Promise<void> {
+  async pause(opts?: PauseOptions): Promise<void> {
     return this.engine.pause([this.name], opts);
   }
 
   /** Lets this pipeline take jobs again (see FlumeProducer.pause). */
-  resume(opts?: PauseOptions): Promise<void> {
+  async resume(opts?: PauseOptions): Promise<void> {
     return this.engine.resume([this.name], opts);
   }
 

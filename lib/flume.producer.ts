@@ -63,24 +63,25 @@ export class FlumeProducer implements OnApplicationBootstrap, OnModuleDestroy {
    * Stops pipeline `name` from taking new jobs; jobs it has finish. By default this
    * process only, resolving once the pipeline has stopped taking jobs (see
    * PauseOptions: `temporary`, `async`, `timeout`). Rejects with FlumeConfigError
-   * for an unknown name or ill-typed options, FlumeTimeoutError past `timeout`.
+   * for an unknown name or ill-typed options, FlumeTimeoutError past `timeout`
+   * (async methods, so a bad name rejects instead of throwing at the call).
    */
-  pause(name: string, opts?: PauseOptions): Promise<void> {
+  async pause(name: string, opts?: PauseOptions): Promise<void> {
     return this.engine.pause([this.pipeline(name).name], opts);
   }
 
   /** Lets pipeline `name` take jobs again (see `pause` for the options). */
-  resume(name: string, opts?: PauseOptions): Promise<void> {
+  async resume(name: string, opts?: PauseOptions): Promise<void> {
     return this.engine.resume([this.pipeline(name).name], opts);
   }
 
   /** Pauses every pipeline of this app (see `pause`). */
-  pauseAll(opts?: PauseOptions): Promise<void> {
+  async pauseAll(opts?: PauseOptions): Promise<void> {
     return this.engine.pause([...this.pipelines.keys()], opts);
   }
 
   /** Resumes every pipeline of this app (see `pause`). */
-  resumeAll(opts?: PauseOptions): Promise<void> {
+  async resumeAll(opts?: PauseOptions): Promise<void> {
     return this.engine.resume([...this.pipelines.keys()], opts);
   }
 
