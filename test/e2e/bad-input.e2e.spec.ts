@@ -237,7 +237,7 @@ describe('bad input', () => {
       await log.untilCount(1, 'InboxWorker');
       expect(log.performed.map((p) => p.args[0])).toEqual(['good-1']);
       await expect.poll(() => redis.zcard(keys.dead)).toBe(Object.keys(bad).length);
-      const dead = (await redis.zrange(keys.dead, 0, -1)).map((m) => JSON.parse(m));
+      const dead = (await redis.zrange(keys.dead, '0', '-1')).map((m) => JSON.parse(m));
       const byJid = (jid: string) => dead.find((job) => job.jid === jid);
       const unreadable = dead.filter((job) => job.jid === null);
 

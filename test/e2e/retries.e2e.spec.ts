@@ -136,7 +136,7 @@ describe('retries and the dead set', () => {
     let found: Record<string, unknown> | undefined;
     await expect
       .poll(async () => {
-        const members = await redis.zrange(queueKeys.dead, 0, -1);
+        const members = await redis.zrange(queueKeys.dead, '0', '-1');
         found = members.map((m) => JSON.parse(m)).find((job) => job.jid === jid);
         return found !== undefined;
       })
@@ -215,7 +215,7 @@ describe('retries and the dead set', () => {
     );
     await expect.poll(() => redis.zcard(keys.processing)).toBe(0);
     expect(await redis.zcard(keys.retry)).toBe(0);
-    const dead = (await redis.zrange(keys.dead, 0, -1)).map((m) => JSON.parse(m));
+    const dead = (await redis.zrange(keys.dead, '0', '-1')).map((m) => JSON.parse(m));
     expect(dead.filter((job) => job.class === 'FlakyWorker')).toEqual([]);
     expect(attempts('FlakyWorker', 'f1')).toHaveLength(3);
   });
@@ -241,7 +241,7 @@ describe('retries and the dead set', () => {
     const jid = await slow.get(FlumeClient).enqueue('retry-slow', SlowRetryWorker, ['x']);
     await log.untilCount(1, 'SlowRetryWorker');
     await expect.poll(() => redis.zcard(slowKeys.retry)).toBe(1);
-    const [member, score] = await redis.zrange(slowKeys.retry, 0, -1, 'WITHSCORES');
+    const [member, score] = await redis.zrange(slowKeys.retry, '0', '-1', 'WITHSCORES');
     const job = JSON.parse(member);
     expect(job).toMatchObject({
       jid,
@@ -285,7 +285,7 @@ describe('retries and the dead set', () => {
     );
     const doomedClient = doomed.get(FlumeClient);
     const deadJids = async () =>
-      (await redis.zrange(doomedKeys.dead, 0, -1)).map((m) => JSON.parse(m).jid);
+      (await redis.zrange(doomedKeys.dead, '0', '-1')).map((m) => JSON.parse(m).jid);
 
     const first = await doomedClient.enqueue('doomed', DoomedWorker, ['d0']);
     await expect.poll(deadJids).toContain(first);

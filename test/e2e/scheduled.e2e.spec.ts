@@ -69,7 +69,7 @@ describe('scheduled jobs (enqueueIn / enqueueAt)', () => {
     const jid = await client.enqueueIn('later', 800, LaterWorker, ['in-800']);
     const after = Date.now();
 
-    const [member, score] = await redis.zrange(keys.scheduled, 0, -1, 'WITHSCORES');
+    const [member, score] = await redis.zrange(keys.scheduled, '0', '-1', 'WITHSCORES');
     expect(JSON.parse(member)).toMatchObject({ jid, class: 'LaterWorker', args: ['in-800'] });
     expect(Number(score)).toBeGreaterThanOrEqual(before + 800);
     expect(Number(score)).toBeLessThanOrEqual(after + 800);
