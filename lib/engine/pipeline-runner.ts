@@ -255,7 +255,11 @@ export class PipelineRunner {
         queue: this.queue,
         count: leases.length,
         latencyMs: Date.now() - started,
-        payloadBytes: leases.reduce((sum, lease) => sum + Buffer.byteLength(lease), 0),
+        // The payload only, as at enqueue: not the "<lease id>|" in front of it (ASCII).
+        payloadBytes: leases.reduce(
+          (sum, lease) => sum + Buffer.byteLength(lease) - lease.indexOf('|') - 1,
+          0,
+        ),
       });
     }
     return { kind: 'taken', leases };
