@@ -2,6 +2,8 @@
 export const FLUME_MODULE_OPTIONS = Symbol('FLUME_MODULE_OPTIONS');
 /** Injection token of the options with defaults applied (internal). */
 export const FLUME_RESOLVED_OPTIONS = Symbol('FLUME_RESOLVED_OPTIONS');
+/** Injection token of the logger of the module: the `logger` option, or Nest's Logger (internal). */
+export const FLUME_LOGGER = Symbol('FLUME_LOGGER');
 /** Injection token of the engine (internal). */
 export const FLUME_ENGINE = Symbol('FLUME_ENGINE');
 /** Injection token of the registry of discovered workers (internal). */

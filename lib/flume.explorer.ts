@@ -1,16 +1,15 @@
-import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
-import type { ResolvedOptions, WorkerRegistry } from './engine/index.js';
+import type { FlumeLogger, ResolvedOptions, WorkerRegistry } from './engine/index.js';
 import { FlumeMetadataAccessor } from './flume-metadata.accessor.js';
-import { FLUME_REGISTRY, FLUME_RESOLVED_OPTIONS } from './flume.constants.js';
+import { FLUME_LOGGER, FLUME_REGISTRY, FLUME_RESOLVED_OPTIONS } from './flume.constants.js';
 
 /** Finds the @Worker providers of the app and registers them with the engine. */
 @Injectable()
 export class FlumeExplorer implements OnModuleInit {
-  private readonly logger = new Logger('Flume');
-
   constructor(
+    @Inject(FLUME_LOGGER) private readonly logger: FlumeLogger,
     private readonly discovery: DiscoveryService,
     private readonly metadata: FlumeMetadataAccessor,
     @Inject(FLUME_REGISTRY) private readonly registry: WorkerRegistry,
@@ -44,6 +43,8 @@ export class FlumeExplorer implements OnModuleInit {
   }
 
   private warnAboutQueuesWithoutPipelines(): void {
+    // In test mode no pipeline runs anywhere: the warning would be noise.
+    if (this.options.testing) return;
     const consumed = new Set(this.options.pipelines.map((p) => p.queue));
     for (const worker of this.registry.all()) {
       if (consumed.has(worker.queue) || this.options.pipelines.length === 0) continue;

@@ -17,6 +17,7 @@ import {
   jobSinkProvider,
   registryProvider,
   resolvedOptionsProvider,
+  loggerProvider,
 } from './flume.providers.js';
 import type {
   FlumeModuleAsyncOptions,
@@ -25,6 +26,7 @@ import type {
 
 const CORE_PROVIDERS: Provider[] = [
   resolvedOptionsProvider,
+  loggerProvider,
   registryProvider,
   engineProvider,
   jobSinkProvider,

@@ -18,6 +18,7 @@ import {
   FLUME_REGISTRY,
   FLUME_RESOLVED_OPTIONS,
   getPipelineToken,
+  FLUME_LOGGER,
 } from './flume.constants.js';
 import { createTestJobSink } from './testing/test-job-sink.factory.js';
 import { FLUME_TEST_MODE, withTestMode } from './testing/test-mode.provider.js';
@@ -26,10 +27,15 @@ import type {
   FlumeOptionsFactory,
 } from './interfaces/flume-module-options.interface.js';
 
-function loggerOf(options: ResolvedOptions): FlumeLogger {
-  if (options.logger === false) return SILENT_LOGGER;
-  return options.logger ?? new Logger('Flume');
-}
+/** The module's logger: the `logger` option, silence for `false`, else Nest's Logger. */
+export const loggerProvider: Provider = {
+  provide: FLUME_LOGGER,
+  useFactory: (options: ResolvedOptions): FlumeLogger => {
+    if (options.logger === false) return SILENT_LOGGER;
+    return options.logger ?? new Logger('Flume');
+  },
+  inject: [FLUME_RESOLVED_OPTIONS],
+};
 
 /** Options validated with defaults applied: a bad option fails the boot here. */
 export const resolvedOptionsProvider: Provider = {
@@ -51,9 +57,9 @@ export const registryProvider: Provider = {
  */
 export const engineProvider: Provider = {
   provide: FLUME_ENGINE,
-  useFactory: (options: ResolvedOptions, registry: WorkerRegistry) =>
-    options.testing ? null : new FlumeEngine(options, registry, loggerOf(options)),
-  inject: [FLUME_RESOLVED_OPTIONS, FLUME_REGISTRY],
+  useFactory: (options: ResolvedOptions, registry: WorkerRegistry, logger: FlumeLogger) =>
+    options.testing ? null : new FlumeEngine(options, registry, logger),
+  inject: [FLUME_RESOLVED_OPTIONS, FLUME_REGISTRY, FLUME_LOGGER],
 };
 
 /** FlumeClient writes through the engine's enqueuer, or in test mode to memory or the worker. */

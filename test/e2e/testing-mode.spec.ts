@@ -360,8 +360,8 @@ describe('test mode', () => {
       const producer = app.get(FlumeProducer);
       expect(app.get(PipelineUser).pipeline).toBe(producer.pipeline('mail_pipeline'));
       expect(producer.pendingJobsCount('mail_pipeline')).toBe(0);
-      expect(() => producer.pause('mail_pipeline')).toThrow(/not available in test mode/);
-      expect(() => app.get(PipelineUser).pipeline.resume()).toThrow(FlumeConfigError);
+      await expect(producer.pause('mail_pipeline')).rejects.toThrow(/not available in test mode/);
+      await expect(app.get(PipelineUser).pipeline.resume()).rejects.toThrow(FlumeConfigError);
       expect(() => producer.pipeline('nope')).toThrow(
         'Unknown pipeline "nope". Configured pipelines: "mail_pipeline".',
       );
