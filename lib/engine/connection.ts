@@ -117,13 +117,14 @@ export class RedisConnections {
 
   /** Resolves when `redis` is ready; rejects with FlumeConnectionError after `timeoutMs`. */
   async ready(redis: RedisClient = this.command, timeoutMs = this.commandTimeout): Promise<void> {
-    if (redis.status === 'ready') return;
-    if (redis.status === 'wait') redis.connect().catch(() => undefined);
-    if (redis.status === 'end') {
+    // Checked first: right after close() the socket may still report 'ready'.
+    if (redis.status === 'end' || this.closing) {
       throw new FlumeConnectionError(
         'The Redis connection is closed: the Flume module has shut down.',
       );
     }
+    if (redis.status === 'ready') return;
+    if (redis.status === 'wait') redis.connect().catch(() => undefined);
     let timer: NodeJS.Timeout | undefined;
     let onReady: (() => void) | undefined;
     try {
@@ -160,7 +161,14 @@ export class RedisConnections {
     } catch {
       // Already gone: nothing left to flush.
     } finally {
+      // Resolve once it is really closed: until 'end' the client still reports
+      // 'ready', and an enqueue after close() would fail as if Redis were down.
+      const ended =
+        this.command.status === 'end'
+          ? undefined
+          : new Promise((resolve) => this.command.once('end', resolve));
       this.command.disconnect();
+      await ended;
     }
   }
 

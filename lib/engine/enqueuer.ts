@@ -1,10 +1,10 @@
 import type { RedisClient, RedisConnections } from './connection.js';
-import { FlumeConnectionError, FlumeError, FlumePayloadError } from './errors/index.js';
+import { FlumeConnectionError } from './errors/index.js';
 import type { Instrumentation } from './instrumentation.js';
 import type { JobSink } from './job-sink.js';
 import type { ResolvedOptions } from './options.js';
-import { keyNameProblem, queueKeys } from './keys.js';
-import { describe, encodeNewJob, type NewJob } from './payload.js';
+import { checkDueAt, encodeBulk, keysOfQueue } from './new-jobs.js';
+import { encodeNewJob, type NewJob } from './payload.js';
 
 /** Jobs per RPUSH in a bulk enqueue: keeps each command a reasonable size. */
 const BULK_CHUNK = 5_000;
@@ -31,11 +31,7 @@ export class Enqueuer implements JobSink {
 
   /** Enqueues one job to run at `dueAt` (ms since the epoch); resolves to its id. */
   async enqueueAt(job: NewJob, dueAt: number): Promise<string> {
-    if (!Number.isFinite(dueAt)) {
-      throw new FlumePayloadError(
-        `The time to run the job at must be a valid date, got: ${describe(dueAt)}`,
-      );
-    }
+    checkDueAt(dueAt);
     // Already due: straight to the queue, so it runs at once (an idle pipeline is woken
     // by the RPUSH) instead of at the scheduler's next poll.
     if (dueAt <= Date.now()) return this.enqueue(job);
@@ -49,18 +45,7 @@ export class Enqueuer implements JobSink {
   /** Enqueues many jobs to one queue, all or none, in one round trip; resolves to their ids. */
   async bulkEnqueue(queue: string, jobs: NewJob[]): Promise<string[]> {
     const keys = this.keysOf(queue);
-    const encoded = jobs.map((job, index) => {
-      try {
-        return this.encode(job);
-      } catch (err) {
-        if (err instanceof FlumeError) {
-          throw new FlumePayloadError(`Job ${index} of the bulk enqueue: ${err.message}`, {
-            cause: err,
-          });
-        }
-        throw err;
-      }
-    });
+    const encoded = encodeBulk(jobs, this.options.maxPayloadBytes);
     if (encoded.length === 0) return [];
     const payloads = encoded.map((job) => job.payload);
     await this.send(async (redis) => {
@@ -104,10 +89,7 @@ export class Enqueuer implements JobSink {
   }
 
   private keysOf(queue: string) {
-    const problem = keyNameProblem(queue);
-    if (problem)
-      throw new FlumePayloadError(`Invalid queue name: ${problem}, got: ${describe(queue)}`);
-    return queueKeys(this.options.namespace, queue);
+    return keysOfQueue(this.options.namespace, queue);
   }
 
   /** Runs a command once Redis is ready; turns connection trouble into FlumeConnectionError. */

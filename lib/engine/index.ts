@@ -27,4 +27,6 @@ export {
   type WorkerDefinition,
 } from './worker-registry.js';
 export type { JobSink } from './job-sink.js';
-export { encodeNewJob, decodeJob, type NewJob } from './payload.js';
+export { encodeNewJob, decodeJob, describe, type NewJob } from './payload.js';
+export { checkDueAt, checkQueueName, encodeBulk, type EncodedJob } from './new-jobs.js';
+export { invokeHandler, jobContext } from './invocation.js';

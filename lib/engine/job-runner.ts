@@ -1,8 +1,7 @@
 import type { Acker } from './acker.js';
 import { backoffDelay } from './backoff.js';
-import { FlumeContext, type JobContext } from './context.js';
-import { FlumeBatchError, FlumeTimeoutError } from './errors/index.js';
 import type { Instrumentation } from './instrumentation.js';
+import { invokeHandler } from './invocation.js';
 import { unixSeconds, type Job } from './job.js';
 import type { QueueKeys } from './keys.js';
 import type { FlumeLogger } from './logger.js';
@@ -84,80 +83,44 @@ export class JobRunner {
   }
 
   /** Runs one job and settles it. Never rejects. */
-  async run(ready: ReadyJob): Promise<void> {
-    const started = Date.now();
-    this.emitStart(ready, started);
-    this.running.set(ready.lease, ready.controller);
-    try {
-      await FlumeContext.run(contextOf(ready), () =>
-        this.withTimeout(ready.worker, [ready.controller], () => ready.handler(ready.job.args)),
-      );
-    } catch (err) {
-      return this.fail(ready, err, started);
-    } finally {
-      this.running.delete(ready.lease);
-    }
-    this.succeed(ready, started);
+  run(ready: ReadyJob): Promise<void> {
+    return this.runGroup([ready], false);
   }
 
   /**
    * Runs jobs of one batch worker in one handler call. A FlumeBatchError names the
    * items that failed; any other error fails every item. Never rejects.
    */
-  async runBatch(batch: ReadyJob[]): Promise<void> {
+  runBatch(batch: ReadyJob[]): Promise<void> {
+    return this.runGroup(batch, true);
+  }
+
+  private async runGroup(group: ReadyJob[], batch: boolean): Promise<void> {
     const started = Date.now();
-    const { worker, handler } = batch[0];
-    for (const ready of batch) {
+    const { worker, handler } = group[0];
+    for (const ready of group) {
       this.emitStart(ready, started);
       this.running.set(ready.lease, ready.controller);
     }
-    let failures = new Map<number, unknown>();
-    try {
-      await FlumeContext.run(batch.map(contextOf), () =>
-        this.withTimeout(
-          worker,
-          batch.map((r) => r.controller),
-          () => handler([batch.map((ready) => ready.job.args)]),
-        ),
-      );
-    } catch (err) {
-      failures =
-        err instanceof FlumeBatchError
-          ? new Map(err.failures.map((f) => [f.index, f.error]))
-          : new Map(batch.map((_, index) => [index, err]));
-    } finally {
-      for (const ready of batch) this.running.delete(ready.lease);
+    const failures = await invokeHandler(
+      worker,
+      handler,
+      group.map((ready) => ready.job),
+      group.map((ready) => ready.controller),
+      batch,
+    );
+    for (const ready of group) this.running.delete(ready.lease);
+    if (failures.size === 0) {
+      for (const ready of group) this.succeed(ready, started);
+      return;
     }
     await Promise.all(
-      batch.map((ready, index) =>
+      group.map((ready, index) =>
         failures.has(index)
           ? this.fail(ready, failures.get(index), started)
           : this.succeed(ready, started),
       ),
     );
-  }
-
-  private async withTimeout(
-    worker: WorkerDefinition,
-    controllers: AbortController[],
-    call: () => unknown,
-  ): Promise<unknown> {
-    if (worker.timeout === undefined) return call();
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        const error = new FlumeTimeoutError(
-          `Job ran longer than its worker's timeout of ${worker.timeout} ms`,
-        );
-        for (const controller of controllers) controller.abort(error);
-        reject(error);
-      }, worker.timeout);
-    });
-    try {
-      return await Promise.race([Promise.resolve().then(call), timedOut]);
-    } finally {
-      clearTimeout(timer);
-    }
   }
 
   private succeed(ready: ReadyJob, started: number): void {
@@ -268,15 +231,4 @@ export class JobRunner {
       waitMs: Math.max(0, started - ready.job.enqueued_at * 1000),
     };
   }
-}
-
-function contextOf(ready: ReadyJob): JobContext {
-  return {
-    jobId: ready.job.jid,
-    queue: ready.job.queue,
-    worker: ready.worker.name,
-    retryCount: ready.job.retry_count,
-    context: ready.job.context ?? {},
-    signal: ready.controller.signal,
-  };
 }

@@ -1,11 +1,8 @@
 import {
-  FlumeBatchError,
-  FlumeContext,
-  FlumeTimeoutError,
   FlumeWorkerError,
+  invokeHandler,
   type BatchOptions,
   type Job,
-  type JobContext,
   type ResolvedOptions,
   type WorkerDefinition,
   type WorkerRegistry,
@@ -22,7 +19,7 @@ export interface ResolvedJob {
 
 /**
  * Runs test-mode jobs through the app's workers as the Redis job runner does
- * (lib/engine/job-runner.ts): inside `FlumeContext`, with the worker's timeout, and
+ * (lib/engine/invocation.ts, shared with the job runner): inside `FlumeContext`, with the worker's timeout, and
  * batch workers get an array of args. Unlike Redis: one attempt, never a retry.
  */
 export class JobPerformer {
@@ -53,63 +50,12 @@ export class JobPerformer {
    */
   async perform(jobs: Job[], { worker, handler, batch }: ResolvedJob): Promise<Map<number, Error>> {
     const controllers = jobs.map(() => new AbortController());
-    const contexts = jobs.map((job, i) => contextOf(job, worker, controllers[i]));
-    try {
-      if (batch) {
-        const batchArgs = [jobs.map((job) => job.args)];
-        await FlumeContext.run(contexts, () =>
-          withTimeout(worker, controllers, () => handler(batchArgs)),
-        );
-      } else {
-        await FlumeContext.run(contexts[0], () =>
-          withTimeout(worker, controllers, () => handler(jobs[0].args)),
-        );
-      }
-      return new Map();
-    } catch (err) {
-      if (batch && err instanceof FlumeBatchError) {
-        return new Map(err.failures.map((failure) => [failure.index, asError(failure.error)]));
-      }
-      return new Map(jobs.map((_, index) => [index, asError(err)]));
-    }
+    const failures = await invokeHandler(worker, handler, jobs, controllers, batch !== undefined);
+    return new Map([...failures].map(([index, error]) => [index, asError(error)]));
   }
 }
 
 /** What a handler threw, as an Error (handlers may throw anything). */
 export function asError(thrown: unknown): Error {
   return thrown instanceof Error ? thrown : new Error(String(thrown));
-}
-
-async function withTimeout(
-  worker: WorkerDefinition,
-  controllers: AbortController[],
-  call: () => unknown,
-): Promise<unknown> {
-  if (worker.timeout === undefined) return call();
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const error = new FlumeTimeoutError(
-        `Job ran longer than its worker's timeout of ${worker.timeout} ms`,
-      );
-      for (const controller of controllers) controller.abort(error);
-      reject(error);
-    }, worker.timeout);
-  });
-  try {
-    return await Promise.race([Promise.resolve().then(call), timedOut]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-function contextOf(job: Job, worker: WorkerDefinition, controller: AbortController): JobContext {
-  return {
-    jobId: job.jid,
-    queue: job.queue,
-    worker: worker.name,
-    retryCount: job.retry_count,
-    context: job.context ?? {},
-    signal: controller.signal,
-  };
 }

@@ -1,68 +1,37 @@
 import {
+  checkQueueName,
   decodeJob,
+  encodeBulk as encodeJobs,
   encodeNewJob,
-  FlumeError,
   FlumePayloadError,
+  type EncodedJob,
   type Job,
   type NewJob,
 } from '../engine/index.js';
-import { keyNameProblem } from '../engine/keys.js';
-import { describe } from '../engine/payload.js';
 
-// The checks of the Redis enqueuer (lib/engine/enqueuer.ts), in the same order and with
-// the same errors, so a call refused on Redis is refused in test mode too. The spec
-// test/e2e/testing-mode.spec.ts compares both paths' errors.
+// Test mode stores jobs through the engine's own checks (lib/engine/new-jobs.ts), so a
+// call refused on Redis is refused here too; test/e2e/testing-mode.spec.ts compares them.
 
-export interface EncodedJob {
-  jid: string;
-  payload: string;
-}
+export { checkDueAt, checkQueueName as checkQueue, type EncodedJob } from '../engine/index.js';
 
-/** Validates and encodes one job, as `Enqueuer.enqueue` does before its RPUSH. */
+/** Validates and encodes one job, as the Redis enqueuer does before its RPUSH. */
 export function encodeOne(job: NewJob, maxBytes: number): EncodedJob {
-  checkQueue(job.queue);
+  checkQueueName(job.queue);
   return encodeNewJob(job, Date.now(), maxBytes);
 }
 
-/** Validates a due time, as `Enqueuer.enqueueAt` does before anything else. */
-export function checkDueAt(dueAt: number): void {
-  if (!Number.isFinite(dueAt)) {
-    throw new FlumePayloadError(
-      `The time to run the job at must be a valid date, got: ${describe(dueAt)}`,
-    );
-  }
-}
-
-/** Validates and encodes the jobs of a bulk enqueue, all or none, as `Enqueuer.bulkEnqueue`. */
+/** Validates and encodes the jobs of a bulk enqueue, all or none, as the Redis enqueuer does. */
 export function encodeBulk(queue: string, jobs: NewJob[], maxBytes: number): EncodedJob[] {
-  checkQueue(queue);
-  return jobs.map((job, index) => {
-    try {
-      return encodeNewJob(job, Date.now(), maxBytes);
-    } catch (err) {
-      if (err instanceof FlumeError) {
-        throw new FlumePayloadError(`Job ${index} of the bulk enqueue: ${err.message}`, {
-          cause: err,
-        });
-      }
-      throw err;
-    }
-  });
-}
-
-/** Throws the enqueuer's error for a queue name Redis keys cannot carry. */
-export function checkQueue(queue: string): void {
-  const problem = keyNameProblem(queue);
-  if (problem) {
-    throw new FlumePayloadError(`Invalid queue name: ${problem}, got: ${describe(queue)}`);
-  }
+  checkQueueName(queue);
+  return encodeJobs(jobs, maxBytes);
 }
 
 /** The job back from its JSON: what a pipeline would hand the worker. */
 export function decodeStored(payload: string): Job {
   const decoded = decodeJob(payload);
   // Cannot happen for a payload encodeNewJob wrote; kept loud in case the codec drifts.
-  if (!decoded.ok)
+  if (!decoded.ok) {
     throw new FlumePayloadError(`Test mode stored an unreadable job: ${decoded.reason}`);
+  }
   return decoded.job;
 }
