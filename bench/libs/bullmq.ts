@@ -1,0 +1,76 @@
+import { Queue, Worker, type ConnectionOptions, type JobsOptions } from 'bullmq';
+import type { BenchLib, BenchSession, SessionOptions } from './types.js';
+
+const QUEUE = 'bench';
+const NO_BATCHES = 'BullMQ OSS has no batches (compare with its row 2)';
+
+/** What BullMQ's docs advise for throughput: finished jobs are not kept in Redis. */
+const JOB_OPTIONS: JobsOptions = { removeOnComplete: true, removeOnFail: true };
+
+/** BullMQ used directly (what @nestjs/bullmq wraps): Queue.addBulk / add, and a Worker. */
+export const bullmqLib: BenchLib = {
+  name: 'bullmq',
+  batchSupport: NO_BATCHES,
+
+  async open(options: SessionOptions): Promise<BenchSession> {
+    const connection: ConnectionOptions = {
+      host: '127.0.0.1',
+      port: options.port,
+      maxRetriesPerRequest: null,
+    };
+    if (options.batchSize !== undefined) throw new Error(NO_BATCHES);
+    const prefix = options.namespace;
+    const queue = new Queue(QUEUE, { connection, prefix, defaultJobOptions: JOB_OPTIONS });
+    await queue.waitUntilReady();
+    let worker: Worker | undefined;
+    if (options.consume) {
+      const { probe, concurrency } = options.consume;
+      worker = new Worker(
+        QUEUE,
+        async (job) => {
+          probe.hit((job.data as { i: number }).i);
+        },
+        {
+          connection,
+          prefix,
+          concurrency,
+          removeOnComplete: { count: 0 },
+          removeOnFail: { count: 0 },
+        },
+      );
+      worker.on('error', () => undefined); // the probe reports lost jobs; no log noise
+      await worker.waitUntilReady();
+    }
+
+    return {
+      async enqueueBulk(from, count, chunk) {
+        for (let start = from; start < from + count; start += chunk) {
+          const size = Math.min(chunk, from + count - start);
+          const jobs = new Array(size);
+          for (let k = 0; k < size; k++) {
+            jobs[k] = { name: 'noop', data: { i: start + k }, opts: JOB_OPTIONS };
+          }
+          await queue.addBulk(jobs);
+        }
+      },
+      async enqueueOne(index) {
+        await queue.add('noop', { i: index }, JOB_OPTIONS);
+      },
+      async leftovers() {
+        const counts = await queue.getJobCounts(
+          'wait',
+          'active',
+          'prioritized',
+          'delayed',
+          'completed',
+          'failed',
+        );
+        return counts;
+      },
+      async close() {
+        await worker?.close();
+        await queue.close();
+      },
+    };
+  },
+};

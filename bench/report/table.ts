@@ -1,0 +1,212 @@
+import type { BenchConfig } from '../config.js';
+import type { Results } from './results.js';
+
+type Better = 'higher' | 'lower';
+
+interface RowSpec {
+  row: string;
+  label: (config: BenchConfig) => string;
+  metric: string;
+  /** BullMQ's figure to compare with when it differs from `metric` (row 8). */
+  bullmqMetric?: string;
+  better: Better;
+  format: (value: number) => string;
+  /** `ratio` targets compare with BullMQ in the same run; the others are absolute. */
+  target?: {
+    text: string;
+    ratio?: boolean;
+    met: (flume: number, bullmq: number, ratio: number) => boolean;
+  };
+}
+
+const count = (n: number) => n.toLocaleString('en-US');
+const perSecond = (v: number) => (Number.isFinite(v) ? Math.round(v).toLocaleString('en-US') : '-');
+const fixed = (digits: number) => (v: number) => (Number.isFinite(v) ? v.toFixed(digits) : '-');
+
+export const ROWS: RowSpec[] = [
+  {
+    row: '1',
+    label: (c) => `bulk enqueue ${count(c.n)} (jobs/s)`,
+    metric: 'bulk_enqueue_jobs_per_s',
+    better: 'higher',
+    format: perSecond,
+    target: { text: '>= 5x', ratio: true, met: (_f, _b, r) => r >= 5 },
+  },
+  {
+    row: '1',
+    label: () => 'client CPU per job, bulk enqueue (µs)',
+    metric: 'bulk_enqueue_cpu_us_per_job',
+    better: 'lower',
+    format: fixed(1),
+  },
+  {
+    row: '2',
+    label: (c) => `drain ${count(c.n)}, concurrency ${c.concurrency} (jobs/s)`,
+    metric: 'drain_jobs_per_s',
+    better: 'higher',
+    format: perSecond,
+    target: { text: '>= 5x', ratio: true, met: (_f, _b, r) => r >= 5 },
+  },
+  {
+    row: '2',
+    label: () => 'client CPU per job, drain incl. boot (µs)',
+    metric: 'drain_cpu_us_per_job',
+    better: 'lower',
+    format: fixed(1),
+  },
+  {
+    row: '3',
+    label: (c) => `steady state, ${count(c.steadyN)} jobs, worker process (jobs/s)`,
+    metric: 'steady_jobs_per_s',
+    better: 'higher',
+    format: perSecond,
+  },
+  {
+    row: '4',
+    label: (c) => `sequential enqueue ${count(c.seqN)} (jobs/s)`,
+    metric: 'sequential_enqueue_jobs_per_s',
+    better: 'higher',
+    format: perSecond,
+    target: { text: '>= 1.5x', ratio: true, met: (_f, _b, r) => r >= 1.5 },
+  },
+  {
+    row: '5',
+    label: (c) => `idle latency p50, ${count(c.latencyN)} jobs (ms)`,
+    metric: 'idle_latency_p50_ms',
+    better: 'lower',
+    format: fixed(2),
+    target: { text: '< 2 ms', met: (f) => f < 2 },
+  },
+  {
+    row: '5',
+    label: () => 'idle latency p99 (ms)',
+    metric: 'idle_latency_p99_ms',
+    better: 'lower',
+    format: fixed(2),
+    target: { text: '< 10 ms', met: (f) => f < 10 },
+  },
+  {
+    row: '5',
+    label: () => 'idle latency max (ms)',
+    metric: 'idle_latency_max_ms',
+    better: 'lower',
+    format: fixed(2),
+  },
+  {
+    row: '6',
+    label: () => 'Redis commands per job, rows 1+2',
+    metric: 'redis_commands_per_job',
+    better: 'lower',
+    format: fixed(2),
+    target: { text: '<= 2', met: (f) => f <= 2 },
+  },
+  {
+    row: '6',
+    label: () => 'Redis CPU per job, rows 1+2 (µs)',
+    metric: 'redis_cpu_us_per_job',
+    better: 'lower',
+    format: fixed(1),
+  },
+  {
+    row: '6',
+    label: () => 'Redis memory per waiting job (bytes)',
+    metric: 'redis_bytes_per_waiting_job',
+    better: 'lower',
+    format: fixed(0),
+  },
+  {
+    row: '7',
+    label: () => 'worker peak RSS (MB)',
+    metric: 'worker_peak_rss_mb',
+    better: 'lower',
+    format: fixed(1),
+  },
+  {
+    row: '7',
+    label: (c) => `worker RSS after ${count(c.rssBatch)} jobs (MB)`,
+    metric: 'worker_rss_first_batch_mb',
+    better: 'lower',
+    format: fixed(1),
+  },
+  {
+    row: '7',
+    label: (c) => `worker RSS after ${count(c.rssBatch * c.rssBatches)} jobs (MB)`,
+    metric: 'worker_rss_last_batch_mb',
+    better: 'lower',
+    format: fixed(1),
+  },
+  {
+    row: '7',
+    label: () => 'RSS growth, last vs first batch (%)',
+    metric: 'worker_rss_growth_pct',
+    better: 'lower',
+    format: fixed(1),
+    target: { text: '<= 20%', met: (f) => f <= 20 },
+  },
+  {
+    row: '8',
+    label: (c) => `batch (size 100) drain ${count(c.n)} (jobs/s; BullMQ: row 2)`,
+    metric: 'batch_drain_jobs_per_s',
+    bullmqMetric: 'drain_jobs_per_s',
+    better: 'higher',
+    format: perSecond,
+  },
+];
+
+export interface TableLine {
+  row: string;
+  metric: string;
+  label: string;
+  flume: number;
+  bullmq: number;
+  /** How many times better nestjs-flume is (> 1: better), whatever the direction of the unit. */
+  ratio: number;
+  target?: string;
+  met?: boolean;
+}
+
+export function tableLines(results: Results, config: BenchConfig): TableLine[] {
+  const lines: TableLine[] = [];
+  for (const spec of ROWS) {
+    const flume = results.median('flume', spec.metric);
+    const bullmq = results.median('bullmq', spec.bullmqMetric ?? spec.metric);
+    if (!Number.isFinite(flume) && !Number.isFinite(bullmq)) continue;
+    const ratio = spec.better === 'higher' ? flume / bullmq : bullmq / flume;
+    const known = spec.target?.ratio ? Number.isFinite(ratio) : Number.isFinite(flume);
+    const ok = spec.target && known ? spec.target.met(flume, bullmq, ratio) : undefined;
+    lines.push({
+      row: spec.row,
+      metric: spec.metric,
+      label: spec.label(config),
+      flume,
+      bullmq,
+      ratio,
+      target: spec.target?.text,
+      met: ok,
+    });
+  }
+  return lines;
+}
+
+/** The table as Markdown, ready to paste into a README. */
+export function renderTable(lines: TableLine[]): string {
+  const formatOf = new Map(ROWS.map((spec) => [spec.metric, spec.format]));
+  const header = ['Row', 'Measure', 'nestjs-flume', 'BullMQ', 'flume vs BullMQ', 'Target', 'Met'];
+  const body = lines.map((line) => {
+    const format = formatOf.get(line.metric)!;
+    return [
+      line.row,
+      line.label,
+      format(line.flume),
+      format(line.bullmq),
+      Number.isFinite(line.ratio) ? `${line.ratio.toFixed(2)}x` : '-',
+      line.target ?? '',
+      line.met === undefined ? '' : line.met ? 'yes' : 'NO',
+    ];
+  });
+  const widths = header.map((h, c) => Math.max(h.length, ...body.map((r) => r[c].length)));
+  const render = (cells: string[]) =>
+    `| ${cells.map((cell, c) => (c >= 2 && c <= 4 ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join(' | ')} |`;
+  const rule = `|${widths.map((w, c) => (c >= 2 && c <= 4 ? `${'-'.repeat(w + 1)}:` : '-'.repeat(w + 2))).join('|')}|`;
+  return [render(header), rule, ...body.map(render)].join('\n');
+}

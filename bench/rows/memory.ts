@@ -1,0 +1,57 @@
+import { WorkerProcess } from '../child/spawn.js';
+import { timeoutFor } from '../probe.js';
+import { untilSettled, type RowContext } from './context.js';
+
+const MB = 1024 * 1024;
+
+/**
+ * Row 7: a worker process (concurrency C) drains `rssBatches` batches of `rssBatch`
+ * jobs, each bulk-enqueued by this process once the previous one is done (Redis holds
+ * one batch at a time). The worker reports its RSS after each batch: the figure is RSS
+ * after the last batch (1,000,000 jobs in full mode) against RSS after the first.
+ */
+export async function workerMemory(ctx: RowContext): Promise<void> {
+  const { config, redis, lib } = ctx;
+  await redis.flush();
+  const { rssBatch: batch, rssBatches: batches } = config;
+  const total = batch * batches;
+  const namespace = ctx.namespace('memory');
+  const worker = WorkerProcess.start({
+    lib: lib.name,
+    port: redis.port,
+    namespace,
+    concurrency: config.concurrency,
+    expected: total,
+    milestones: Array.from({ length: batches }, (_, k) => (k + 1) * batch),
+  });
+  const producer = await lib.open({ port: redis.port, namespace });
+  try {
+    const ready = await worker.next('ready', 30_000);
+    const samples = [];
+    for (let k = 0; k < batches; k++) {
+      await producer.enqueueBulk(k * batch, batch, config.bulkChunk);
+      samples.push(await worker.next('milestone', timeoutFor(batch)));
+    }
+    await untilSettled(producer, redis.admin, timeoutFor(batch));
+    const report = await worker.stop();
+    if (report.duplicates > 0) throw new Error(`${report.duplicates} job(s) ran twice`);
+    const first = samples[0].rss;
+    const last = samples[samples.length - 1].rss;
+    ctx.record('worker_rss_idle_mb', ready.rss / MB);
+    ctx.record('worker_rss_first_batch_mb', first / MB);
+    ctx.record('worker_rss_last_batch_mb', last / MB);
+    ctx.record('worker_rss_growth_pct', ((last - first) / first) * 100);
+    ctx.record('worker_peak_rss_mb', Math.max(report.maxRss, ...samples.map((s) => s.maxRss)) / MB);
+    ctx.detail(
+      'worker_rss_by_batch_mb',
+      samples.map((s) => ({
+        jobs: s.count,
+        rss: +(s.rss / MB).toFixed(1),
+        heapUsed: +(s.heapUsed / MB).toFixed(1),
+      })),
+    );
+  } finally {
+    worker.kill();
+    await producer.close();
+  }
+}
