@@ -93,6 +93,8 @@ export class RedisConnections {
   readonly target: string;
   private readonly blocking = new Set<RedisClient>();
   private closing?: Promise<void>;
+  /** One pending 'ready' wait per client, shared by every caller (see untilReadyEvent). */
+  private readonly readyWaits = new WeakMap<RedisClient, Promise<void>>();
 
   constructor(
     private readonly source: FlumeConnection,
@@ -126,26 +128,41 @@ export class RedisConnections {
     if (redis.status === 'ready') return;
     if (redis.status === 'wait') redis.connect().catch(() => undefined);
     let timer: NodeJS.Timeout | undefined;
-    let onReady: (() => void) | undefined;
     try {
-      await new Promise<void>((resolve, reject) => {
-        onReady = resolve;
-        redis.once('ready', onReady);
-        timer = setTimeout(
-          () =>
-            reject(
-              new FlumeConnectionError(
-                `Redis at ${this.target} did not become ready within ${timeoutMs} ms ` +
-                  `(status: ${redis.status}). Is redis-server running, and is the connection option right?`,
+      await Promise.race([
+        this.untilReadyEvent(redis),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () =>
+              reject(
+                new FlumeConnectionError(
+                  `Redis at ${this.target} did not become ready within ${timeoutMs} ms ` +
+                    `(status: ${redis.status}). Is redis-server running, and is the connection option right?`,
+                ),
               ),
-            ),
-          timeoutMs,
-        );
-      });
+            timeoutMs,
+          );
+        }),
+      ]);
     } finally {
       clearTimeout(timer);
-      if (onReady) redis.off('ready', onReady);
     }
+  }
+
+  /**
+   * Resolves on the next 'ready' of `redis`. Callers share one listener: a burst of
+   * enqueues while connecting would otherwise add one each and trip Node's
+   * MaxListenersExceededWarning.
+   */
+  private untilReadyEvent(redis: RedisClient): Promise<void> {
+    let wait = this.readyWaits.get(redis);
+    if (!wait) {
+      wait = new Promise<void>((resolve) => redis.once('ready', () => resolve())).finally(() =>
+        this.readyWaits.delete(redis),
+      );
+      this.readyWaits.set(redis, wait);
+    }
+    return wait;
   }
 
   /** Closes every connection; safe to call more than once. */
