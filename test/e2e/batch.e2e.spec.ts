@@ -300,7 +300,7 @@ describe('batch workers', () => {
     const filed = new Map<string, string>();
     await expect
       .poll(async () => {
-        for (const raw of await redis.zrange(keys.retry, 0, -1)) {
+        for (const raw of await redis.zrange(keys.retry, '0', '-1')) {
           const job = JSON.parse(raw);
           filed.set(job.jid, job.error_message);
         }

@@ -221,7 +221,7 @@ describe('job context and timeouts', () => {
 
     // Filed for a retry like any failure.
     await expect.poll(() => redis.zcard(keys.retry), { interval: 20 }).toBe(1);
-    const filed = JSON.parse((await redis.zrange(keys.retry, 0, 0))[0]);
+    const filed = JSON.parse((await redis.zrange(keys.retry, '0', '0'))[0]);
     expect(filed).toMatchObject({
       jid,
       retry_count: 1,
@@ -244,7 +244,7 @@ describe('job context and timeouts', () => {
     const keys = keysOf(namespace, 'stubborn');
     const jid = await client.enqueue('stubborn', StubbornWorker, ['st1']);
     await expect.poll(() => redis.zcard(keys.dead)).toBe(1);
-    const [raw] = await redis.zrange(keys.dead, 0, 0);
+    const [raw] = await redis.zrange(keys.dead, '0', '0');
     expect(JSON.parse(raw)).toMatchObject({
       jid,
       error_message: "Job ran longer than its worker's timeout of 100 ms",
