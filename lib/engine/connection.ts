@@ -185,7 +185,9 @@ export class RedisConnections {
           ? undefined
           : new Promise((resolve) => this.command.once('end', resolve));
       this.command.disconnect();
-      await ended;
+      // Between two reconnection attempts there is no socket to close: ioredis only
+      // cancels the next attempt and never emits 'end'.
+      if (this.command.status !== 'reconnecting') await ended;
     }
   }
 
