@@ -7,7 +7,10 @@ interface JobEventBase {
   jobId: string;
   /** Failed attempts before this one. */
   retryCount: number;
-  /** From enqueue (or the last due time, for scheduled jobs and retries) to start, ms. */
+  /**
+   * From the job's `enqueued_at` to this start, ms: for a scheduled job or a retry
+   * this includes the planned delay (the job does not record when it became due).
+   */
   waitMs: number;
 }
 
