@@ -8,6 +8,7 @@ import { dirname } from 'node:path';
 import { killWorkerProcesses } from './child/spawn.js';
 import { loadConfig, type BenchConfig, type LibName } from './config.js';
 import { LIBS, type BenchLib } from './libs/index.js';
+import { waitBounds } from './probe.js';
 import { RegionProfiler } from './profile/cpu.js';
 import { BenchRedis } from './redis-server.js';
 import { environment } from './report/environment.js';
@@ -126,6 +127,7 @@ function commandBreakdown(results: Results, lib: LibName): string {
 
 async function main(): Promise<number> {
   const config = loadConfig();
+  if (config.smoke) waitBounds.baseMs = 5_000;
   const started = Date.now();
   const env = environment();
   const redis = await BenchRedis.start();

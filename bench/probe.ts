@@ -73,7 +73,10 @@ export class Probe {
   }
 }
 
+/** Fixed part of every wait's bound; main lowers it in smoke mode so a failure fails fast. */
+export const waitBounds = { baseMs: 30_000 };
+
 /** A bound for waits: generous, so only a real loss or hang trips it. */
 export function timeoutFor(jobs: number): number {
-  return 30_000 + jobs * 2;
+  return waitBounds.baseMs + jobs * 2;
 }
