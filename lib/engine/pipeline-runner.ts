@@ -244,10 +244,13 @@ export class PipelineRunner {
       wanted,
       this.deps.options.visibilityTimeout,
     );
-    if (permit && leases.length < wanted) {
-      await permit.release(wanted - leases.length).catch(() => undefined);
+    if (permit) {
+      // Neither is awaited: the jobs start right after this, and the restamp bounds
+      // their start time only if no round trip comes in between. Redis applies both
+      // long before the window they protect could free up.
+      void permit.release(wanted - leases.length).catch(() => undefined);
+      void permit.beforeStart(leases.length);
     }
-    if (permit) await permit.beforeStart(leases.length);
     if (this.instrumentation && leases.length > 0) {
       this.instrumentation.emit({
         type: 'dequeue',

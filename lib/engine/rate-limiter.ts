@@ -66,6 +66,7 @@ export class RateLimiter {
     // round trip. When that was slower than the margin (a cold start, a busy event
     // loop: tens of ms), the permits are moved to an upper bound of the start time
     // first, so they stay in the window as long as the starts need them to.
+    // Measured when called, before any await: call it right before the jobs start.
     const beforeStart = async (used: number) => {
       const late = performance.now() - askedAt;
       if (used <= 0 || late <= this.marginMs) return;
