@@ -1,5 +1,4 @@
 import 'reflect-metadata';
-import { readFileSync } from 'node:fs';
 import { inspect } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
@@ -14,24 +13,13 @@ import { Apps } from '../support/apps.js';
 import { CaptureLogger } from '../support/capture-logger.js';
 import { JobLog } from '../support/job-log.js';
 import { keysOf, rawJob } from '../support/redis.js';
+import { documentedAclRule } from './support/acl-rule.js';
 import { FLOW_QUEUE, FlowWorker } from './support/flow.js';
 import { Topology, type StartedRedis } from './support/servers.js';
 
 const PASSWORD = 'flume-acl-S3cret-pw';
 const WRONG_PASSWORD = 'wrong-S3cret-never-shown';
 const NAMESPACE = 'acl-app';
-
-/** The rule from docs/deployment.md, for NAMESPACE and PASSWORD: the docs are what is tested. */
-function documentedRule(): string[] {
-  const docs = readFileSync(new URL('../../docs/deployment.md', import.meta.url), 'utf8');
-  const line = docs.split('\n').find((l) => l.startsWith('ACL SETUSER flume '));
-  if (!line) throw new Error('docs/deployment.md has no "ACL SETUSER flume" line');
-  return line
-    .replace('>CHANGE-ME', `>${PASSWORD}`)
-    .replace('~my-app:*', `~${NAMESPACE}:*`)
-    .split(' ')
-    .slice(1);
-}
 
 describe('ACL: a user with the minimal documented rule', () => {
   const topology = new Topology('acl');
@@ -41,7 +29,7 @@ describe('ACL: a user with the minimal documented rule', () => {
 
   beforeAll(async () => {
     server = await topology.redis();
-    expect(await server.admin.call('ACL', ...documentedRule())).toBe('OK');
+    expect(await server.admin.call('ACL', ...documentedAclRule(NAMESPACE, PASSWORD))).toBe('OK');
     // ioredis warns on the console (e.g. a skipped ready check): keep those lines too.
     for (const method of ['log', 'warn', 'error'] as const) {
       vi.spyOn(console, method).mockImplementation((...args: unknown[]) => {

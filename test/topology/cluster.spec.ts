@@ -16,6 +16,7 @@ import { Apps } from '../support/apps.js';
 import { CaptureLogger } from '../support/capture-logger.js';
 import { keySlot, LocalCluster, queueOnShard } from '../support/cluster.js';
 import { JobLog } from '../support/job-log.js';
+import { documentedAclRule } from './support/acl-rule.js';
 import { keysOf, rawJob, uniqueNamespace } from '../support/redis.js';
 
 // One queue per shard of the 3-master cluster, and a few more for single tests.
@@ -135,7 +136,9 @@ describe('Redis Cluster (3 local masters)', () => {
   const namespace = uniqueNamespace('cluster');
 
   beforeAll(async () => {
+    const started = Date.now();
     cluster = await LocalCluster.start(3);
+    console.log(`[cluster] 3 masters started and joined in ${Date.now() - started} ms`);
     admin = cluster.admin();
   });
 
@@ -348,6 +351,37 @@ describe('Redis Cluster (3 local masters)', () => {
     } finally {
       own.disconnect();
     }
+  });
+
+  it('runs as an ACL user with the documented rule plus the cluster grants, through a slot move', async () => {
+    const password = 'cluster-acl-S3cret';
+    const aclNamespace = `${namespace}-acl`;
+    for (const node of cluster.nodes) {
+      const redis = cluster.node(node.port);
+      await redis.call('ACL', ...documentedAclRule(aclNamespace, password, true));
+      await redis.call('ACL', 'LOG', 'RESET');
+    }
+    const { app, log, logger } = await boot([{ name: 'p1', queue: Q[1], maxDemand: 5 }], {
+      connection: cluster.connection({ username: 'flume', password }),
+      namespace: aclNamespace,
+    });
+    const client = app.get(FlumeClient);
+    for (let i = 0; i < 20; i++) await client.enqueue(Q[1], 'w1', [`acl-${i}`]);
+    await log.untilCount(20, Q[1]);
+    // Redirections while the slot moves (ASK, then MOVED) need their grants too.
+    const slot = keySlot(`{${Q[1]}}`);
+    const home = await cluster.ownerOf(slot);
+    const away = cluster.nodes.find((n) => n.id !== home.id)!;
+    const moving = cluster.moveSlot(slot, away, { batch: 1, pauseMs: 40 });
+    for (let i = 20; i < 60; i++) await client.enqueue(Q[1], 'w1', [`acl-${i}`]);
+    await moving;
+    await log.untilCount(60, Q[1]);
+    await cluster.moveSlot(slot, home);
+    await apps.closeAll();
+    for (const node of cluster.nodes) {
+      expect(await cluster.node(node.port).call('ACL', 'LOG')).toEqual([]);
+    }
+    expect(logger.entries.map((e) => e.message).join('\n')).not.toContain(password);
   });
 
   it('loses no job while the slot of a busy queue moves to another master, twice', async () => {
