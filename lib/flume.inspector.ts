@@ -17,12 +17,12 @@ export class FlumeInspector {
   constructor(@Optional() @Inject(FLUME_ENGINE) private readonly redis: FlumeEngine | null) {}
 
   /** Counts of `queue`: waiting, processing (leased), scheduled, retry and dead. */
-  queueStats(queue: string): Promise<QueueStats> {
+  async queueStats(queue: string): Promise<QueueStats> {
     return this.engine.inspector.queueStats(queue);
   }
 
   /** Jobs of a set, soonest due (or oldest death) first; `limit` defaults to 50. */
-  list(
+  async list(
     queue: string,
     set: JobSetName,
     opts: { offset?: number; limit?: number } = {},
@@ -34,12 +34,12 @@ export class FlumeInspector {
    * Moves job `jid` of a set to its queue to run now (a dead job starts over with
    * its full retries). Resolves to false when the set holds no such job.
    */
-  retryNow(queue: string, set: JobSetName, jid: string): Promise<boolean> {
+  async retryNow(queue: string, set: JobSetName, jid: string): Promise<boolean> {
     return this.engine.inspector.retryNow(queue, set, jid);
   }
 
   /** Deletes job `jid` of a set. Resolves to false when the set holds no such job. */
-  delete(queue: string, set: JobSetName, jid: string): Promise<boolean> {
+  async delete(queue: string, set: JobSetName, jid: string): Promise<boolean> {
     return this.engine.inspector.remove(queue, set, jid);
   }
 

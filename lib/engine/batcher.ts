@@ -18,13 +18,15 @@ export class Batcher {
   constructor(private readonly dispatch: (batch: ReadyJob[]) => void) {}
 
   add(ready: ReadyJob, options: BatchOptions): void {
-    let group = this.groups.get(ready.worker.name);
+    // One handler call per batch: jobs naming another method of the worker form their own.
+    const key = `${ready.worker.name}#${ready.job.function ?? ready.worker.method}`;
+    let group = this.groups.get(key);
     if (!group) {
       group = { options, jobs: [] };
-      this.groups.set(ready.worker.name, group);
+      this.groups.set(key, group);
     }
     group.jobs.push(ready);
-    if (group.jobs.length >= options.size) this.flush(ready.worker.name, group, false);
+    if (group.jobs.length >= options.size) this.flush(key, group, false);
   }
 
   /** After a take: hands over partial batches that do not wait, arms the timers of the rest. */

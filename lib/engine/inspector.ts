@@ -63,6 +63,14 @@ export class Inspector {
   /** Jobs of `set`, soonest (or oldest death) first. */
   async list(queue: string, set: JobSetName, offset = 0, limit = 50): Promise<ListedJob[]> {
     const key = this.setKey(queue, set);
+    if (!Number.isSafeInteger(offset) || offset < 0) {
+      throw new FlumePayloadError(
+        `Expected offset to be a non-negative integer, got: ${String(offset)}`,
+      );
+    }
+    if (!Number.isSafeInteger(limit) || limit < 1) {
+      throw new FlumePayloadError(`Expected limit to be a positive integer, got: ${String(limit)}`);
+    }
     const flat = await (
       await this.redis()
     ).zrange(key, String(offset), String(offset + limit - 1), 'WITHSCORES');
@@ -90,7 +98,10 @@ export class Inspector {
     if (member === undefined) return false;
     let payload = member;
     const decoded = decodeJob(member);
-    if (set === 'dead' && decoded.ok) payload = encodeJob({ ...decoded.job, retry_count: 0 });
+    if (set === 'dead' && decoded.ok) {
+      // A fresh start: full retries, and a clean recovery count for a job buried as poison.
+      payload = encodeJob({ ...decoded.job, retry_count: 0, recoveries: undefined });
+    }
     return this.scripts.moveToQueue(keys[set], keys, member, payload);
   }
 

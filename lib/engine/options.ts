@@ -78,7 +78,7 @@ export interface FlumeOptions {
    * lease (crashed, or killed mid-job) before it goes to the dead set. Default 3.
    */
   maxRecoveries?: number;
-  /** Test mode (see docs/testing.md): no Redis connection is opened. Default: off. */
+  /** Test mode (see README, "Testing your app"): no Redis connection is opened. Default: off. */
   testing?: FlumeTestMode;
 }
 
@@ -361,7 +361,9 @@ export function resolveOptions(raw: FlumeOptions | undefined): ResolvedOptions {
   if (
     logger !== undefined &&
     logger !== false &&
-    typeof (logger as FlumeLogger)?.log !== 'function'
+    !(['log', 'warn', 'error'] as const).every(
+      (method) => typeof (logger as FlumeLogger)?.[method] === 'function',
+    )
   ) {
     throw new FlumeConfigError(
       `Invalid option "logger": expected a LoggerService (log, warn, error) or false, got: ${describe(logger)}`,

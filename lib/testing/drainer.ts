@@ -1,5 +1,5 @@
 import { FlumeConfigError } from '../engine/index.js';
-import type { FakeJobSink } from './fake-job-sink.js';
+import { handlerOf, type FakeJobSink } from './fake-job-sink.js';
 import type { FlumeDrainOptions, FlumeDrainResult, FlumeTestJob } from './testing.interfaces.js';
 import { runawayDrain } from './testing.messages.js';
 
@@ -33,7 +33,7 @@ export async function drainJobs(
     }
     const jobs: FlumeTestJob[] = [first];
     while (resolved.batch && jobs.length < resolved.batch.size) {
-      const mate = sink.takeNext({ queue: first.queue, worker: first.class, withScheduled });
+      const mate = sink.takeNext({ queue: first.queue, handler: handlerOf(first), withScheduled });
       if (!mate) break;
       jobs.push(mate);
     }

@@ -6,8 +6,8 @@ import type { FlumeTestJob } from './testing.interfaces.js';
 
 interface StoredJob {
   queue: string;
-  /** Registered worker name (the job's `class`), to gather a batch without decoding. */
-  worker: string;
+  /** Worker name and method (`class#function`), to gather a batch without decoding. */
+  handler: string;
   /** The JSON Redis would hold: jobs are decoded from it each time they are read. */
   payload: string;
   /** Due time in ms for enqueueIn / enqueueAt; absent for a job that can run now. */
@@ -17,7 +17,8 @@ interface StoredJob {
 /** Which kept jobs a take may pick. */
 export interface TakeFilter {
   queue?: string;
-  worker?: string;
+  /** `class#function` of the jobs a batch may gather (see `handlerOf`). */
+  handler?: string;
   /** Also jobs not due yet, soonest first, once no due job matches. */
   withScheduled: boolean;
 }
@@ -37,20 +38,27 @@ export class FakeJobSink implements JobSink {
 
   async enqueue(job: NewJob): Promise<string> {
     const { jid, payload } = encodeOne(job, this.options.maxPayloadBytes);
-    this.jobs.push({ queue: job.queue, worker: job.worker, payload });
+    this.jobs.push({ queue: job.queue, handler: handlerOf(job), payload });
     return jid;
   }
 
   async enqueueAt(job: NewJob, dueAt: number): Promise<string> {
     checkDueAt(dueAt);
     const { jid, payload } = encodeOne(job, this.options.maxPayloadBytes);
-    this.jobs.push({ queue: job.queue, worker: job.worker, payload, dueAt: Math.round(dueAt) });
+    this.jobs.push({
+      queue: job.queue,
+      handler: handlerOf(job),
+      payload,
+      dueAt: Math.round(dueAt),
+    });
     return jid;
   }
 
   async bulkEnqueue(queue: string, jobs: NewJob[]): Promise<string[]> {
     const encoded = encodeBulk(queue, jobs, this.options.maxPayloadBytes);
-    encoded.forEach(({ payload }, i) => this.jobs.push({ queue, worker: jobs[i].worker, payload }));
+    encoded.forEach(({ payload }, i) =>
+      this.jobs.push({ queue, handler: handlerOf(jobs[i]), payload }),
+    );
     return encoded.map((job) => job.jid);
   }
 
@@ -91,18 +99,23 @@ export class FakeJobSink implements JobSink {
     return this.nextIndex(filter) >= 0;
   }
 
-  private nextIndex({ queue, worker, withScheduled }: TakeFilter): number {
+  private nextIndex({ queue, handler, withScheduled }: TakeFilter): number {
     const now = Date.now();
     let soonest = -1;
     for (let i = 0; i < this.jobs.length; i++) {
       const job = this.jobs[i];
       if (queue !== undefined && job.queue !== queue) continue;
-      if (worker !== undefined && job.worker !== worker) continue;
+      if (handler !== undefined && job.handler !== handler) continue;
       if (isDue(job, now)) return i;
       if (withScheduled && (soonest < 0 || job.dueAt! < this.jobs[soonest].dueAt!)) soonest = i;
     }
     return soonest;
   }
+}
+
+/** One batch, one handler call: jobs naming another method of the worker form their own. */
+export function handlerOf(job: { worker?: string; class?: string; function?: string }): string {
+  return `${job.worker ?? job.class}#${job.function ?? ''}`;
 }
 
 function isDue(job: StoredJob, now: number): boolean {
