@@ -10,6 +10,8 @@ export interface WorkerProcessSpec {
   expected: number;
   /** Distinct job counts at which the process reports. */
   milestones: number[];
+  /** Take the after-GC memory samples (row 7). Off where a GC would disturb a timing (row 3). */
+  gcSamples: boolean;
 }
 
 /** A process' memory at one moment. */
@@ -18,6 +20,12 @@ export interface MemorySample {
   heapUsed: number;
   /** Peak RSS of the process so far (getrusage ru_maxrss), bytes. */
   maxRss: number;
+  /**
+   * RSS and heap right after a full GC (the worker process runs with --expose-gc):
+   * what the process retains, free of where the collector happened to be when sampled.
+   */
+  rssAfterGc: number;
+  heapAfterGc: number;
 }
 
 export type WorkerMessage =
@@ -28,7 +36,11 @@ export type WorkerMessage =
 
 export type ParentMessage = { type: 'stop' };
 
-export function memorySample(): MemorySample {
+export function memorySample(withGc: boolean): MemorySample {
   const { rss, heapUsed } = process.memoryUsage();
-  return { rss, heapUsed, maxRss: process.resourceUsage().maxRSS * 1024 };
+  const maxRss = process.resourceUsage().maxRSS * 1024;
+  const gc = withGc ? (globalThis as { gc?: () => void }).gc : undefined;
+  gc?.();
+  const after = gc ? process.memoryUsage() : { rss: NaN, heapUsed: NaN };
+  return { rss, heapUsed, maxRss, rssAfterGc: after.rss, heapAfterGc: after.heapUsed };
 }

@@ -30,9 +30,10 @@ export class WorkerProcess {
   }
 
   static start(spec: WorkerProcessSpec): WorkerProcess {
-    // execArgv [] so that a profiled bench (--cpu-prof) does not profile its children too.
+    // Own execArgv so that a profiled bench (--cpu-prof) does not profile its children
+    // too; --expose-gc for the after-GC memory samples of row 7.
     const child = fork(new URL('./worker-process.js', import.meta.url), [JSON.stringify(spec)], {
-      execArgv: [],
+      execArgv: ['--expose-gc'],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     running.add(child);

@@ -22,7 +22,12 @@ async function main(): Promise<void> {
   let next = 0;
   probe.onHit = () => {
     while (next < milestones.length && probe.distinct >= milestones[next]) {
-      send({ type: 'milestone', count: milestones[next], at: epochMs(), ...memorySample() });
+      send({
+        type: 'milestone',
+        count: milestones[next],
+        at: epochMs(),
+        ...memorySample(spec.gcSamples),
+      });
       next++;
     }
   };
@@ -31,12 +36,12 @@ async function main(): Promise<void> {
     namespace: spec.namespace,
     consume: { concurrency: spec.concurrency, probe },
   });
-  send({ type: 'ready', ...memorySample() });
+  send({ type: 'ready', ...memorySample(spec.gcSamples) });
   process.on('message', (message: ParentMessage) => {
     if (message.type !== 'stop') return;
     void session.close().then(() => {
       const { calls, distinct, duplicates } = probe;
-      send({ type: 'stopped', calls, distinct, duplicates, ...memorySample() });
+      send({ type: 'stopped', calls, distinct, duplicates, ...memorySample(spec.gcSamples) });
       process.disconnect();
     });
   });

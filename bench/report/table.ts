@@ -10,6 +10,8 @@ interface RowSpec {
   /** BullMQ's figure to compare with when it differs from `metric` (row 8). */
   bullmqMetric?: string;
   better: Better;
+  /** A growth in %: a ratio of two would mean nothing (and flips sign). */
+  noRatio?: boolean;
   format: (value: number) => string;
   /** `ratio` targets compare with BullMQ in the same run; the others are absolute. */
   target?: {
@@ -123,14 +125,14 @@ export const ROWS: RowSpec[] = [
   },
   {
     row: '7',
-    label: (c) => `worker RSS after ${count(c.rssBatch)} jobs (MB)`,
+    label: (c) => `worker RSS after ${count(c.rssBatch)} jobs, after GC (MB)`,
     metric: 'worker_rss_first_batch_mb',
     better: 'lower',
     format: fixed(1),
   },
   {
     row: '7',
-    label: (c) => `worker RSS after ${count(c.rssBatch * c.rssBatches)} jobs (MB)`,
+    label: (c) => `worker RSS after ${count(c.rssBatch * c.rssBatches)} jobs, after GC (MB)`,
     metric: 'worker_rss_last_batch_mb',
     better: 'lower',
     format: fixed(1),
@@ -140,8 +142,17 @@ export const ROWS: RowSpec[] = [
     label: () => 'RSS growth, last vs first batch (%)',
     metric: 'worker_rss_growth_pct',
     better: 'lower',
+    noRatio: true,
     format: fixed(1),
     target: { text: '<= 20%', met: (f) => f <= 20 },
+  },
+  {
+    row: '7',
+    label: () => 'heap growth after GC, last vs first batch (%)',
+    metric: 'worker_heap_growth_pct',
+    better: 'lower',
+    noRatio: true,
+    format: fixed(1),
   },
   {
     row: '8',
@@ -171,7 +182,7 @@ export function tableLines(results: Results, config: BenchConfig): TableLine[] {
     const flume = results.median('flume', spec.metric);
     const bullmq = results.median('bullmq', spec.bullmqMetric ?? spec.metric);
     if (!Number.isFinite(flume) && !Number.isFinite(bullmq)) continue;
-    const ratio = spec.better === 'higher' ? flume / bullmq : bullmq / flume;
+    const ratio = spec.noRatio ? NaN : spec.better === 'higher' ? flume / bullmq : bullmq / flume;
     const known = spec.target?.ratio ? Number.isFinite(ratio) : Number.isFinite(flume);
     const ok = spec.target && known ? spec.target.met(flume, bullmq, ratio) : undefined;
     lines.push({

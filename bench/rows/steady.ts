@@ -21,6 +21,7 @@ export async function steadyState(ctx: RowContext): Promise<void> {
     concurrency: config.concurrency,
     expected: n,
     milestones: marks,
+    gcSamples: false,
   });
   const producer = await lib.open({ port: redis.port, namespace });
   try {
