@@ -89,9 +89,9 @@ export class FlumeEngine {
     const command = this.connections.command;
     if (command.status === 'ready') void checkServer(command, this.logger);
     else command.once('ready', () => void checkServer(command, this.logger));
-    if (this.runners.size === 0) return;
+    if (this.options.runPipelines.length === 0) return;
     this.paused.start();
-    for (const runner of this.runners.values()) runner.start();
+    for (const name of this.options.runPipelines) this.runners.get(name)!.start();
   }
 
   /** Pauses pipelines `names` (see PauseOptions). */

@@ -78,6 +78,12 @@ export interface FlumeOptions {
    * lease (crashed, or killed mid-job) before it goes to the dead set. Default 3.
    */
   maxRecoveries?: number;
+  /**
+   * Names of the pipelines this process runs, out of `pipelines`; `[]` runs none (an
+   * API process that only enqueues). Every process can still declare every pipeline,
+   * so `@InjectPipeline` and stored pauses work everywhere. Default: all of them.
+   */
+  runPipelines?: string[];
   /** Test mode (see README, "Testing your app"): no Redis connection is opened. Default: off. */
   testing?: FlumeTestMode;
 }
@@ -110,6 +116,7 @@ export interface ResolvedOptions {
   instrument: boolean;
   maxPayloadBytes: number;
   maxRecoveries: number;
+  runPipelines: string[];
   testing: FlumeTestMode | undefined;
 }
 
@@ -252,6 +259,25 @@ function resolvePipelines(raw: unknown, instrument: boolean): ResolvedPipeline[]
   return pipelines;
 }
 
+/** Which declared pipelines this process runs: all by default; unknown names fail the boot. */
+function resolveRunPipelines(raw: unknown, pipelines: ResolvedPipeline[]): string[] {
+  const declared = pipelines.map((p) => p.name);
+  if (raw === undefined) return declared;
+  if (!Array.isArray(raw) || raw.some((name) => typeof name !== 'string')) {
+    throw new FlumeConfigError(
+      `Invalid option "runPipelines": expected an array of pipeline names, got: ${describe(raw)}`,
+    );
+  }
+  const unknown = raw.find((name) => !declared.includes(name));
+  if (unknown !== undefined) {
+    throw new FlumeConfigError(
+      `Invalid option "runPipelines": no pipeline is named "${unknown}". ` +
+        `Declared pipelines: ${declared.map((n) => `"${n}"`).join(', ') || 'none'}.`,
+    );
+  }
+  return raw;
+}
+
 /** Pipelines sharing a rate-limit key must agree on the limit, or neither limit would hold. */
 function checkSharedRateLimits(pipelines: ResolvedPipeline[]): void {
   const byKey = new Map<string, ResolvedPipeline>();
@@ -301,6 +327,7 @@ const KNOWN_OPTIONS = [
   'instrument',
   'maxPayloadBytes',
   'maxRecoveries',
+  'runPipelines',
 ];
 
 /** Validates options and applies the defaults, in one place. Throws FlumeConfigError. */
@@ -348,10 +375,12 @@ export function resolveOptions(raw: FlumeOptions | undefined): ResolvedOptions {
     instrument,
     maxPayloadBytes: ms('maxPayloadBytes', 64),
     maxRecoveries: ms('maxRecoveries', 0),
+    runPipelines: [],
     testing: option<FlumeTestMode | undefined>('', 'testing', raw.testing, undefined, (v) =>
       v === 'fake' || v === 'inline' ? undefined : "'fake' or 'inline'",
     ),
   };
+  resolved.runPipelines = resolveRunPipelines(raw.runPipelines, resolved.pipelines);
   if (resolved.backoffMax < resolved.backoffInitial) {
     throw new FlumeConfigError(
       `Invalid option "backoffMax": expected an integer >= backoffInitial (${resolved.backoffInitial}), got: ${resolved.backoffMax}`,
