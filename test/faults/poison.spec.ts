@@ -68,7 +68,7 @@ describe('fault: poison and malformed jobs', () => {
     worker.kill('SIGTERM'); // A clean close waits for the burials in flight.
     expect((await worker.exited).code).toBe(0);
 
-    const dead = await redis.zrange(keys.dead, 0, -1);
+    const dead = await redis.zrange(keys.dead, '0', '-1');
     const result = await account(redis, scenario.marks, good);
     report('malformed jobs', {
       goodJobs: good.length,
@@ -173,7 +173,7 @@ describe('fault: poison and malformed jobs', () => {
       const good = [...goodBefore, ...goodAfter].map((j) => j.id);
       // The burial is written before it is logged: the dead set is complete here.
       const deadIds = new Set(
-        (await redis.zrange(keys.dead, 0, -1)).map((d) => JSON.parse(d).args?.[0] as string),
+        (await redis.zrange(keys.dead, '0', '-1')).map((d) => JSON.parse(d).args?.[0] as string),
       );
       const { missing } = await account(redis, scenario.marks, good);
       const left = missing.filter((id) => !deadIds.has(id));
@@ -184,7 +184,7 @@ describe('fault: poison and malformed jobs', () => {
       );
       last.kill('SIGTERM');
       expect((await last.exited).code).toBe(0);
-      const dead = (await redis.zrange(keys.dead, 0, -1)).map((d) => JSON.parse(d));
+      const dead = (await redis.zrange(keys.dead, '0', '-1')).map((d) => JSON.parse(d));
       const final = await account(redis, scenario.marks, good);
       report(`poison job (kills its process), concurrency ${concurrency}`, {
         goodJobs: good.length,

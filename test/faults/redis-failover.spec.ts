@@ -1,9 +1,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { queueKeys } from '../../lib/engine/keys.js';
 import { FAULT_QUEUE } from './fixtures/fixture-config.js';
-import { jobIdOf, readRuns } from './support/accounting.js';
+import { readRuns } from './support/accounting.js';
 import { untilAll } from './support/app-process.js';
-import { rejectionWindow, report } from './support/report.js';
+import { recoveredCount, rejectionWindow, report } from './support/report.js';
 import { Scenario } from './support/scenario.js';
 import { TcpProxy } from './support/tcp-proxy.js';
 
@@ -81,18 +81,23 @@ describe('fault: failover, the old master answers READONLY', () => {
       'the producer to settle its enqueues',
     );
     const resolved = new Set(producer.enqueued);
+    const drainFrom = Date.now();
+    // Jobs leased to no one (a take whose reply was lost) come back after the
+    // visibility timeout: the wait allows for it, and the figures count them.
     await worker.until(
       () => [...resolved].every((id) => worker.finished.has(id)),
       'every resolved enqueue to be done',
-      30_000,
+      VISIBILITY_TIMEOUT + 15_000,
     );
-    const stranded = (await b.zrange(keys.processing, 0, -1)).map(jobIdOf);
-    const finishedSoFar = new Map(worker.finished);
-    await worker.until(
-      () => stranded.every((id) => (worker.finished.get(id) ?? 0) > (finishedSoFar.get(id) ?? 0)),
-      `${stranded.length} stranded lease(s) to be recovered and run`,
-      VISIBILITY_TIMEOUT + 10_000,
-    );
+    const drainMs = Date.now() - drainFrom;
+    // Settled: nothing waiting and no lease left (acks in flight land, leases whose
+    // ack was lost expire and run again).
+    await expect
+      .poll(async () => (await b.zcard(keys.processing)) + (await b.llen(keys.waiting)), {
+        timeout: VISIBILITY_TIMEOUT + 15_000,
+        interval: 100,
+      })
+      .toBe(0);
     producer.kill('SIGTERM');
     worker.kill('SIGTERM');
     const exits = await Promise.all(both.map((p) => p.exited));
@@ -109,7 +114,8 @@ describe('fault: failover, the old master answers READONLY', () => {
       rejectedForMs: rejectionWindow(producer.rejected),
       firstRejection: JSON.stringify(producer.rejected[0]?.error.slice(0, 160) ?? ''),
       duplicates: duplicates.length,
-      strandedAcks: stranded.length,
+      leasesRecovered: recoveredCount(worker),
+      allDoneMsAfterProducerStopped: drainMs,
       readonlyReplies,
       writesPausedMs: failedOverAt - pausedAt,
       workerResumeMs,
@@ -120,9 +126,8 @@ describe('fault: failover, the old master answers READONLY', () => {
     expect([...resolved].filter((id) => !runs.has(id))).toEqual([]);
     for (const r of producer.rejected) expect(r.error).toMatch(/^FlumeConnectionError: /);
     expect(workerResumeMs).toBeLessThanOrEqual(RESUME_WITHIN_MS);
-    expect(duplicates.filter((id) => !stranded.includes(id))).toEqual([]);
-    expect(await b.zcard(keys.processing)).toBe(0);
-    expect(await b.llen(keys.waiting)).toBe(0);
+    // A job runs twice only if its lease was recovered: at most the leases recovered.
+    expect(duplicates.length).toBeLessThanOrEqual(recoveredCount(worker));
     expect(await b.zcard(keys.retry)).toBe(0);
     expect(await b.zcard(keys.dead)).toBe(0);
   }, 90_000);

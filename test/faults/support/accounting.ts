@@ -13,14 +13,17 @@ export interface Accounting {
   unexpected: string[];
 }
 
-/** Reads the runs hash (id -> completions) of a fixture namespace. */
+/** Reads the runs the fixture recorded: job id -> number of completed runs. */
 export async function readRuns(redis: Redis, marks: string): Promise<Map<string, number>> {
   const runs = new Map<string, number>();
   let cursor = '0';
   do {
-    const [next, flat] = await redis.hscan(runsKey(marks), cursor, 'COUNT', 5_000);
+    const [next, members] = await redis.sscan(runsKey(marks), cursor, 'COUNT', 5_000);
     cursor = next;
-    for (let i = 0; i < flat.length; i += 2) runs.set(flat[i], Number(flat[i + 1]));
+    for (const member of members) {
+      const id = member.slice(0, member.lastIndexOf('|'));
+      runs.set(id, (runs.get(id) ?? 0) + 1);
+    }
   } while (cursor !== '0');
   return runs;
 }

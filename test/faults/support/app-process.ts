@@ -1,4 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { join } from 'node:path';
 import { inject } from 'vitest';
 import type { FixtureConfig } from '../fixtures/fixture-config.js';
 import type { ChildMessage, FixtureEvent, ParentMessage } from '../fixtures/fixture-messages.js';
@@ -13,6 +15,8 @@ type LogEvent = Extract<FixtureEvent, { kind: 'log' }>;
 
 /** Path of the compiled fixture entry point, or the build error as a thrown Error. */
 export function fixtureMain(): string {
+  // To run the scenarios against another build (e.g. a patched copy): FAULTS_FIXTURE_MAIN.
+  if (process.env.FAULTS_FIXTURE_MAIN) return process.env.FAULTS_FIXTURE_MAIN;
   const build = inject('faultsBuild');
   if (!build.ok) throw new Error(build.error);
   return build.main;
@@ -62,6 +66,13 @@ export class AppProcess {
     const keep = (chunk: Buffer) => (this.output = (this.output + chunk.toString()).slice(-8_000));
     this.child.stdout!.on('data', keep);
     this.child.stderr!.on('data', keep);
+    // For debugging a scenario: FAULTS_LOG_DIR=/tmp/x keeps each child's whole output.
+    const logDir = process.env.FAULTS_LOG_DIR;
+    if (logDir) {
+      const file = createWriteStream(join(logDir, `${label}-${this.child.pid}.log`));
+      this.child.stdout!.pipe(file);
+      this.child.stderr!.pipe(file);
+    }
     this.child.on('message', (message: ChildMessage) => this.onMessage(message));
     this.exited = new Promise((resolve) => {
       this.child.once('exit', (code, signal) => {

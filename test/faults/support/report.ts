@@ -14,3 +14,12 @@ export function rejectionWindow(rejected: readonly { at: number }[]): number {
   if (rejected.length === 0) return 0;
   return rejected[rejected.length - 1].at - rejected[0].at;
 }
+
+/** Jobs an app's Recoverer handed back, from its "Recovered N job(s)" log lines. */
+export function recoveredCount(app: {
+  logsMatching(pattern: RegExp, level?: 'log' | 'warn' | 'error'): { message: string }[];
+}): number {
+  return app
+    .logsMatching(/^Recovered \d+ job/, 'warn')
+    .reduce((sum, log) => sum + Number(/^Recovered (\d+)/.exec(log.message)![1]), 0);
+}

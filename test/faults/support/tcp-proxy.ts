@@ -11,13 +11,15 @@ export class TcpProxy {
   private constructor(
     private readonly server: Server,
     private upstream: number,
+    private readonly rewrite?: (reply: Buffer) => Buffer,
   ) {
     server.on('connection', (client) => this.forward(client));
   }
 
-  static async start(upstreamPort: number): Promise<TcpProxy> {
+  /** `rewrite` edits what Redis sends back (same length only: RESP prefixes lengths). */
+  static async start(upstreamPort: number, rewrite?: (reply: Buffer) => Buffer): Promise<TcpProxy> {
     const server = createServer();
-    const proxy = new TcpProxy(server, upstreamPort);
+    const proxy = new TcpProxy(server, upstreamPort, rewrite);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     return proxy;
   }
@@ -49,7 +51,9 @@ export class TcpProxy {
       socket.on('error', () => undefined);
     }
     client.pipe(server);
-    server.pipe(client);
+    const rewrite = this.rewrite;
+    if (rewrite) server.on('data', (chunk: Buffer) => client.write(rewrite(chunk)));
+    else server.pipe(client);
     client.on('close', () => server.destroy());
     server.on('close', () => client.destroy());
   }
