@@ -12,7 +12,8 @@ export default defineConfig({
     fileParallelism: false,
     testTimeout: 30_000,
     hookTimeout: 30_000,
-    // Compiles lib/ and the fault fixture app for the fault scenarios' child processes.
-    globalSetup: ['test/faults/global-setup.ts'],
+    // Compiles lib/ and the fault fixture app for the fault scenarios' child processes;
+    // with FLUME_TEST_CLUSTER=1, starts a local Redis Cluster for the run (else a no-op).
+    globalSetup: ['test/faults/global-setup.ts', 'test/support/cluster-global-setup.ts'],
   },
 });

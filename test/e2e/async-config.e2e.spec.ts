@@ -1,6 +1,5 @@
 import 'reflect-metadata';
 import { Injectable, Module } from '@nestjs/common';
-import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   FlumeClient,
@@ -9,6 +8,7 @@ import {
   FlumePipeline,
   InjectPipeline,
   Worker,
+  type FlumeConnectionOptions,
   type FlumeModuleOptions,
   type FlumeOptionsFactory,
 } from '../../lib/index.js';
@@ -20,7 +20,8 @@ import {
   deleteNamespace,
   inspector,
   keysOf,
-  REDIS_URL,
+  testConnection,
+  type TestRedis,
   uniqueNamespace,
 } from '../support/redis.js';
 
@@ -30,7 +31,7 @@ const namespace = uniqueNamespace('async-config');
 @Injectable()
 class ConfigService {
   private readonly values: Record<string, unknown> = {
-    REDIS_URL,
+    FLUME_CONNECTION: testConnection(),
     FLUME_NAMESPACE: namespace,
     FLUME_MAX_DEMAND: 7,
   };
@@ -42,7 +43,7 @@ class ConfigService {
 
 function optionsFrom(config: ConfigService): FlumeModuleOptions {
   return {
-    connection: { url: config.get<string>('REDIS_URL') },
+    connection: config.get<FlumeConnectionOptions>('FLUME_CONNECTION'),
     namespace: config.get<string>('FLUME_NAMESPACE'),
     pipelines: [
       { name: 'emails', queue: 'mail', maxDemand: config.get<number>('FLUME_MAX_DEMAND') },
@@ -94,7 +95,7 @@ class MailStatus {
 
 describe('FlumeModule.forRootAsync and @InjectPipeline', () => {
   const apps = new Apps();
-  let redis: Redis;
+  let redis: TestRedis;
 
   beforeAll(() => {
     redis = inspector();
@@ -187,7 +188,8 @@ describe('FlumeModule.forRootAsync and @InjectPipeline', () => {
   });
 
   it('takes an ioredis client as the connection, and leaves it open for its owner', async () => {
-    const own = new Redis(REDIS_URL);
+    // The same kind of client the run goes to: a Cluster on the cluster run.
+    const own = inspector();
     try {
       const app = await apps.bootModule(
         [

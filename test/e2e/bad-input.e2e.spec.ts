@@ -19,7 +19,8 @@ import {
   keysOf,
   namespaceKeys,
   rawJob,
-  REDIS_URL,
+  testConnection,
+  type TestRedis,
   uniqueNamespace,
 } from '../support/redis.js';
 
@@ -51,12 +52,12 @@ describe('bad input', () => {
   const apps = new Apps();
   const logger = new CaptureLogger();
   const options = (extra: Partial<FlumeModuleOptions> = {}): FlumeModuleOptions => ({
-    connection: { url: REDIS_URL },
+    connection: testConnection(),
     namespace,
     logger,
     ...extra,
   });
-  let redis: Redis;
+  let redis: TestRedis;
 
   beforeAll(() => {
     redis = inspector();
@@ -287,7 +288,7 @@ describe('boot-time errors', () => {
   const apps = new Apps();
   const namespace = uniqueNamespace('bad-boot');
   const base: FlumeModuleOptions = {
-    connection: { url: REDIS_URL },
+    connection: testConnection(),
     namespace,
     logger: new CaptureLogger(),
   };

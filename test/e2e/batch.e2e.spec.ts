@@ -1,6 +1,5 @@
 import 'reflect-metadata';
 import { Injectable, type INestApplicationContext } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   Batch,
@@ -18,7 +17,8 @@ import {
   deleteNamespace,
   inspector,
   keysOf,
-  REDIS_URL,
+  testConnection,
+  type TestRedis,
   uniqueNamespace,
 } from '../support/redis.js';
 
@@ -152,13 +152,13 @@ describe('batch workers', () => {
   let app: INestApplicationContext;
   let client: FlumeClient;
   let batches: Batches;
-  let redis: Redis;
+  let redis: TestRedis;
 
   beforeAll(async () => {
     redis = inspector();
     app = await apps.boot(
       {
-        connection: { url: REDIS_URL },
+        connection: testConnection(),
         namespace,
         logger: new CaptureLogger(),
         backoffInitial: 50,

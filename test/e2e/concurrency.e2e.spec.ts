@@ -1,6 +1,5 @@
 import 'reflect-metadata';
 import { Injectable } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FlumeClient, Worker, type FlumeModuleOptions } from '../../lib/index.js';
 import { Apps } from '../support/apps.js';
@@ -11,7 +10,8 @@ import {
   deleteNamespace,
   inspector,
   keysOf,
-  REDIS_URL,
+  testConnection,
+  type TestRedis,
   uniqueNamespace,
 } from '../support/redis.js';
 
@@ -84,10 +84,10 @@ class FastWorker {
 describe('concurrency and back-pressure', () => {
   const namespace = uniqueNamespace('concurrency');
   const apps = new Apps();
-  let redis: Redis;
+  let redis: TestRedis;
 
   const options = (queue: string, maxDemand: number): FlumeModuleOptions => ({
-    connection: { url: REDIS_URL },
+    connection: testConnection(),
     namespace,
     pipelines: [{ name: `${queue}_pipeline`, queue, maxDemand }],
     shutdownTimeout: 100,

@@ -1,6 +1,5 @@
 import 'reflect-metadata';
 import { Injectable, type INestApplicationContext } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   FlumeClient,
@@ -17,7 +16,8 @@ import {
   deleteNamespace,
   inspector,
   keysOf,
-  REDIS_URL,
+  testConnection,
+  type TestRedis,
   uniqueNamespace,
 } from '../support/redis.js';
 
@@ -125,13 +125,13 @@ describe('job context and timeouts', () => {
   let app: INestApplicationContext;
   let client: FlumeClient;
   let recorder: Recorder;
-  let redis: Redis;
+  let redis: TestRedis;
 
   beforeAll(async () => {
     redis = inspector();
     app = await apps.boot(
       {
-        connection: { url: REDIS_URL },
+        connection: testConnection(),
         namespace,
         logger: new CaptureLogger(),
         // Long enough to find a retry in the retry set before it is due.

@@ -1,11 +1,16 @@
 import 'reflect-metadata';
 import { Injectable, type INestApplicationContext } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FlumeClient, FlumeModule, Worker } from '../../lib/index.js';
 import { JobLog } from '../support/job-log.js';
-import { deleteNamespace, inspector, REDIS_URL, uniqueNamespace } from '../support/redis.js';
+import {
+  deleteNamespace,
+  inspector,
+  testConnection,
+  type TestRedis,
+  uniqueNamespace,
+} from '../support/redis.js';
 
 @Injectable()
 class Greeter {
@@ -44,14 +49,14 @@ describe('enqueue and perform', () => {
   let app: INestApplicationContext;
   let client: FlumeClient;
   let log: JobLog;
-  let redis: Redis;
+  let redis: TestRedis;
 
   beforeAll(async () => {
     redis = inspector();
     const moduleRef = await Test.createTestingModule({
       imports: [
         FlumeModule.forRoot({
-          connection: { url: REDIS_URL },
+          connection: testConnection(),
           namespace,
           pipelines: [{ name: 'default_pipeline', queue: 'default', maxDemand: 10 }],
         }),

@@ -1,6 +1,5 @@
 import 'reflect-metadata';
 import { Injectable, type INestApplicationContext } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   FlumeClient,
@@ -19,7 +18,8 @@ import {
   deleteNamespace,
   inspector,
   keysOf,
-  REDIS_URL,
+  testConnection,
+  type TestRedis,
   uniqueNamespace,
 } from '../support/redis.js';
 
@@ -56,7 +56,7 @@ describe('inspection', () => {
   let producer: FlumeProducer;
   let log: JobLog;
   let world: World;
-  let redis: Redis;
+  let redis: TestRedis;
 
   const runs = (tag: string) =>
     log.performed.filter((p) => p.args[0] === tag).map((p) => p.args[1] as number);
@@ -65,7 +65,7 @@ describe('inspection', () => {
     redis = inspector();
     app = await apps.boot(
       {
-        connection: { url: REDIS_URL },
+        connection: testConnection(),
         namespace,
         logger: new CaptureLogger(),
         // The first retry waits a minute: the job stays in the retry set for the test.

@@ -22,7 +22,8 @@ import {
   deleteNamespace,
   inspector,
   keysOf,
-  REDIS_URL,
+  testConnection,
+  type TestRedis,
   uniqueNamespace,
 } from '../support/redis.js';
 
@@ -92,10 +93,10 @@ describe('instrumentation', () => {
   let app: INestApplicationContext;
   let off: INestApplicationContext;
   let events: FlumeEvents;
-  let redis: Redis;
+  let redis: TestRedis;
 
   const base: FlumeModuleOptions = {
-    connection: { url: REDIS_URL },
+    connection: testConnection(),
     namespace,
     maxRetries: 1,
     backoffInitial: 50,

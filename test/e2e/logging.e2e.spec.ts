@@ -1,7 +1,6 @@
 import 'reflect-metadata';
 import { Logger, type INestApplicationContext, type LoggerService } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   FlumeClient,
@@ -16,7 +15,8 @@ import {
   deleteNamespace,
   inspector,
   keysOf,
-  REDIS_URL,
+  testConnection,
+  type TestRedis,
   uniqueNamespace,
 } from '../support/redis.js';
 
@@ -64,10 +64,10 @@ describe('logging', () => {
   const open: INestApplicationContext[] = [];
   const nestLoggerBefore = (Logger as unknown as { staticInstanceRef: LoggerService })
     .staticInstanceRef;
-  let redis: Redis;
+  let redis: TestRedis;
 
   const base: FlumeModuleOptions = {
-    connection: { url: REDIS_URL },
+    connection: testConnection(),
     namespace,
     backoffInitial: 20,
     backoffMax: 20,

@@ -1,6 +1,5 @@
 import 'reflect-metadata';
 import type { INestApplicationContext } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   FlumeClient,
@@ -13,7 +12,13 @@ import {
 import { Apps } from '../support/apps.js';
 import { CaptureLogger } from '../support/capture-logger.js';
 import { JobLog } from '../support/job-log.js';
-import { deleteNamespace, inspector, REDIS_URL, uniqueNamespace } from '../support/redis.js';
+import {
+  deleteNamespace,
+  inspector,
+  testConnection,
+  type TestRedis,
+  uniqueNamespace,
+} from '../support/redis.js';
 
 /** A start as a handler saw it: sub-millisecond time, so windows are not blurred by rounding. */
 interface Start {
@@ -96,7 +101,7 @@ function maxPerWindow(times: number[], scaleMs: number): number {
 describe('rate limits across app instances', () => {
   const namespace = uniqueNamespace('rate-limit');
   const apps = new Apps();
-  let redis: Redis;
+  let redis: TestRedis;
 
   beforeAll(() => {
     redis = inspector();
@@ -114,7 +119,7 @@ describe('rate limits across app instances', () => {
 
   function boot(name: string, starts: Starts, pipelines: FlumePipelineOptions[]) {
     const options: FlumeModuleOptions = {
-      connection: { url: REDIS_URL },
+      connection: testConnection(),
       namespace,
       pipelines,
       logger: new CaptureLogger(),

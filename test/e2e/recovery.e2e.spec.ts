@@ -1,7 +1,6 @@
 import 'reflect-metadata';
 import { readFileSync } from 'node:fs';
 import type { INestApplicationContext } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FlumeClient, Worker, type FlumeModuleOptions } from '../../lib/index.js';
 import { Apps } from '../support/apps.js';
@@ -13,7 +12,8 @@ import {
   inspector,
   keysOf,
   rawJob,
-  REDIS_URL,
+  testConnection,
+  type TestRedis,
   uniqueNamespace,
 } from '../support/redis.js';
 
@@ -67,7 +67,7 @@ describe('recovery of abandoned jobs, and leases of long jobs', () => {
   const log = new JobLog();
   const logger = new CaptureLogger();
   const options = (queue: string, maxDemand = 5): FlumeModuleOptions => ({
-    connection: { url: REDIS_URL },
+    connection: testConnection(),
     namespace,
     pipelines: [{ name: `${queue}_pipeline`, queue, maxDemand }],
     visibilityTimeout: VISIBILITY_TIMEOUT,
@@ -75,7 +75,7 @@ describe('recovery of abandoned jobs, and leases of long jobs', () => {
     logger,
   });
   const providers = [{ provide: JobLog, useValue: log }];
-  let redis: Redis;
+  let redis: TestRedis;
 
   /** Takes up to `count` waiting jobs of `queue` as a worker would, for `leaseMs`. */
   async function takeByHand(queue: string, count: number, leaseMs: number): Promise<string[]> {

@@ -12,7 +12,7 @@ import { Apps } from '../support/apps.js';
 import { CaptureLogger } from '../support/capture-logger.js';
 import { within } from '../support/gate.js';
 import { JobLog } from '../support/job-log.js';
-import { inspector, keysOf, rawJob } from '../support/redis.js';
+import { inspector, keysOf, ON_CLUSTER, rawJob } from '../support/redis.js';
 import { freePort, OwnRedisServer } from '../support/redis-server.js';
 
 @Worker('outage')
@@ -27,8 +27,11 @@ class OutageWorker {
 const COMMAND_TIMEOUT = 500;
 const namespace = 'flume-test-outage';
 
-/** Redis of our own, so the shared one on 6379 is never stopped. */
-describe('Redis trouble', () => {
+/**
+ * Redis of our own, so the shared one on 6379 is never stopped. It stops and starts
+ * one single redis-server: runs in the single-Redis run only.
+ */
+describe.skipIf(ON_CLUSTER)('Redis trouble', () => {
   const apps = new Apps();
   const servers: OwnRedisServer[] = [];
   const inspectors: Redis[] = [];

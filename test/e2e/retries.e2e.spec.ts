@@ -1,6 +1,5 @@
 import 'reflect-metadata';
 import type { INestApplicationContext } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FlumeClient, Worker, type FlumeModuleOptions } from '../../lib/index.js';
 import { Apps } from '../support/apps.js';
@@ -10,7 +9,8 @@ import {
   deleteNamespace,
   inspector,
   keysOf,
-  REDIS_URL,
+  testConnection,
+  type TestRedis,
   uniqueNamespace,
 } from '../support/redis.js';
 
@@ -99,11 +99,11 @@ describe('retries and the dead set', () => {
   const keys = keysOf(namespace, 'retries');
   const apps = new Apps();
   const logger = new CaptureLogger();
-  const base: FlumeModuleOptions = { connection: { url: REDIS_URL }, namespace, logger };
+  const base: FlumeModuleOptions = { connection: testConnection(), namespace, logger };
   let app: INestApplicationContext;
   let client: FlumeClient;
   let log: JobLog;
-  let redis: Redis;
+  let redis: TestRedis;
 
   beforeAll(async () => {
     redis = inspector();

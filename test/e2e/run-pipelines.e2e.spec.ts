@@ -1,10 +1,15 @@
 import 'reflect-metadata';
-import type { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { FlumeClient, FlumeConfigError, FlumeProducer, Worker } from '../../lib/index.js';
 import { Apps } from '../support/apps.js';
 import { JobLog } from '../support/job-log.js';
-import { deleteNamespace, inspector, REDIS_URL, uniqueNamespace } from '../support/redis.js';
+import {
+  deleteNamespace,
+  inspector,
+  testConnection,
+  type TestRedis,
+  uniqueNamespace,
+} from '../support/redis.js';
 
 @Worker('alpha')
 class AlphaWorker {
@@ -25,7 +30,7 @@ class BetaWorker {
 describe('runPipelines: which declared pipelines a process runs', () => {
   const namespace = uniqueNamespace('run-pipelines');
   const apps = new Apps();
-  const redis: Redis = inspector();
+  const redis: TestRedis = inspector();
   const pipelines = [
     { name: 'alpha_pipeline', queue: 'alpha' },
     { name: 'beta_pipeline', queue: 'beta' },
@@ -40,7 +45,7 @@ describe('runPipelines: which declared pipelines a process runs', () => {
   it('runs only the named pipelines; the others stay declared for handles and stored pauses', async () => {
     const providers = [JobLog, AlphaWorker, BetaWorker];
     const alphaOnly = await apps.boot(
-      { connection: { url: REDIS_URL }, namespace, pipelines, runPipelines: ['alpha_pipeline'] },
+      { connection: testConnection(), namespace, pipelines, runPipelines: ['alpha_pipeline'] },
       providers,
     );
     const log = alphaOnly.get(JobLog);
@@ -54,7 +59,7 @@ describe('runPipelines: which declared pipelines a process runs', () => {
     expect(alphaOnly.get(FlumeProducer).pipeline('beta_pipeline').queue).toBe('beta');
 
     const betaRunner = await apps.boot(
-      { connection: { url: REDIS_URL }, namespace, pipelines, runPipelines: ['beta_pipeline'] },
+      { connection: testConnection(), namespace, pipelines, runPipelines: ['beta_pipeline'] },
       providers,
     );
     await betaRunner.get(JobLog).untilCount(1, 'beta');
@@ -63,7 +68,7 @@ describe('runPipelines: which declared pipelines a process runs', () => {
 
   it('runs none with [], and refuses names that are not declared', async () => {
     const api = await apps.boot(
-      { connection: { url: REDIS_URL }, namespace, pipelines, runPipelines: [] },
+      { connection: testConnection(), namespace, pipelines, runPipelines: [] },
       [JobLog, AlphaWorker],
     );
     await api.get(FlumeClient).enqueue('alpha', AlphaWorker, [3]);
@@ -72,7 +77,7 @@ describe('runPipelines: which declared pipelines a process runs', () => {
     await redis.del(`${namespace}:queue:{alpha}`);
 
     await expect(
-      apps.boot({ connection: { url: REDIS_URL }, namespace, pipelines, runPipelines: ['gamma'] }),
+      apps.boot({ connection: testConnection(), namespace, pipelines, runPipelines: ['gamma'] }),
     ).rejects.toThrow(
       new FlumeConfigError(
         'Invalid option "runPipelines": no pipeline is named "gamma". Declared pipelines: "alpha_pipeline", "beta_pipeline".',

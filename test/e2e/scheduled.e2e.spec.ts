@@ -1,6 +1,5 @@
 import 'reflect-metadata';
 import type { INestApplicationContext } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FlumeClient, Worker, type FlumeModuleOptions } from '../../lib/index.js';
 import { Apps } from '../support/apps.js';
@@ -10,7 +9,8 @@ import {
   deleteNamespace,
   inspector,
   keysOf,
-  REDIS_URL,
+  testConnection,
+  type TestRedis,
   uniqueNamespace,
 } from '../support/redis.js';
 
@@ -35,7 +35,7 @@ describe('scheduled jobs (enqueueIn / enqueueAt)', () => {
   const keys = keysOf(namespace, 'later');
   const apps = new Apps();
   const options: FlumeModuleOptions = {
-    connection: { url: REDIS_URL },
+    connection: testConnection(),
     namespace,
     pipelines: [{ name: 'later_pipeline', queue: 'later', maxDemand: 20 }],
     logger: new CaptureLogger(),
@@ -43,7 +43,7 @@ describe('scheduled jobs (enqueueIn / enqueueAt)', () => {
   let app: INestApplicationContext;
   let client: FlumeClient;
   let log: JobLog;
-  let redis: Redis;
+  let redis: TestRedis;
 
   beforeAll(async () => {
     redis = inspector();

@@ -1,6 +1,5 @@
 import 'reflect-metadata';
 import type { INestApplicationContext } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FlumeClient, FlumeProducer, Worker, type FlumeModuleOptions } from '../../lib/index.js';
 import { Apps } from '../support/apps.js';
@@ -11,7 +10,8 @@ import {
   deleteNamespace,
   inspector,
   keysOf,
-  REDIS_URL,
+  testConnection,
+  type TestRedis,
   uniqueNamespace,
 } from '../support/redis.js';
 
@@ -70,14 +70,14 @@ describe('graceful shutdown', () => {
   const namespace = uniqueNamespace('shutdown');
   const apps = new Apps();
   const logger = new CaptureLogger();
-  let redis: Redis;
+  let redis: TestRedis;
 
   const options = (
     queue: string,
     maxDemand: number,
     shutdownTimeout: number,
   ): FlumeModuleOptions => ({
-    connection: { url: REDIS_URL },
+    connection: testConnection(),
     namespace,
     pipelines: [{ name: `${queue}_pipeline`, queue, maxDemand }],
     visibilityTimeout: 60_000,

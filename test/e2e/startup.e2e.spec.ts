@@ -9,7 +9,8 @@ import {
   deleteNamespace,
   inspector,
   keysOf,
-  REDIS_URL,
+  testConnection,
+  type TestRedis,
   uniqueNamespace,
 } from '../support/redis.js';
 
@@ -25,12 +26,12 @@ class BootWorker {
 describe('startup', () => {
   const namespace = uniqueNamespace('startup');
   const apps = new Apps();
-  let redis: Redis;
+  let redis: TestRedis;
   const warnings: Error[] = [];
   const onWarning = (warning: Error) => warnings.push(warning);
 
   const options = (logger: CaptureLogger): FlumeModuleOptions => ({
-    connection: { url: REDIS_URL },
+    connection: testConnection(),
     namespace,
     pipelines: [{ name: 'boot_pipeline', queue: 'boot', maxDemand: 20 }],
     logger,

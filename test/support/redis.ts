@@ -1,4 +1,7 @@
-import { Redis } from 'ioredis';
+import { once } from 'node:events';
+import { Cluster, Redis } from 'ioredis';
+import type { FlumeConnectionOptions } from '../../lib/index.js';
+import { clusterConnectionFromEnv } from './cluster.js';
 
 /** Where the tests find Redis: REDIS_URL, or the local default. */
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -8,13 +11,34 @@ export function uniqueNamespace(spec: string): string {
   return `flume-test:${spec}:${process.pid}:${Date.now().toString(36)}`;
 }
 
-/** A plain connection for inspecting and arranging Redis state in a test. */
-export function inspector(url = REDIS_URL): Redis {
-  return new Redis(url, { lazyConnect: false });
+/**
+ * Whether this run goes to the local Redis Cluster (FLUME_TEST_CLUSTER=1, see
+ * cluster-global-setup.ts) rather than the single Redis.
+ */
+export const ON_CLUSTER = clusterConnectionFromEnv() !== undefined;
+
+/** The `connection` option of the e2e specs: the run's cluster, or the single Redis. */
+export function testConnection(): FlumeConnectionOptions {
+  return clusterConnectionFromEnv() ?? { url: REDIS_URL };
 }
 
-/** Every key of `namespace`. */
-export async function namespaceKeys(redis: Redis, namespace: string): Promise<string[]> {
+/** A client of the Redis the specs run on: one Redis, or a Cluster client. */
+export type TestRedis = Redis | Cluster;
+
+/**
+ * A connection for inspecting and arranging Redis state in a test: on the run's
+ * cluster when there is one; to `url` (a server of the test's own) when given.
+ */
+export function inspector(): TestRedis;
+export function inspector(url: string): Redis;
+export function inspector(url?: string): TestRedis {
+  const cluster = url === undefined ? clusterConnectionFromEnv()?.cluster : undefined;
+  if (cluster) return new Cluster(cluster);
+  return new Redis(url ?? REDIS_URL, { lazyConnect: false });
+}
+
+/** SCAN on one server for the keys of `namespace`. */
+async function scanNode(redis: Redis, namespace: string): Promise<string[]> {
   const found: string[] = [];
   let cursor = '0';
   do {
@@ -25,9 +49,27 @@ export async function namespaceKeys(redis: Redis, namespace: string): Promise<st
   return found;
 }
 
+/**
+ * Every key of `namespace`. On a cluster, each master holds only its own slots'
+ * keys, so every master is scanned; the Cluster client must be ready first, or it
+ * knows no master yet and the answer would be an empty list that checks nothing.
+ */
+export async function namespaceKeys(redis: TestRedis, namespace: string): Promise<string[]> {
+  if (!(redis instanceof Cluster)) return scanNode(redis, namespace);
+  if (redis.status !== 'ready') await once(redis, 'ready');
+  const masters = redis.nodes('master');
+  if (masters.length === 0) throw new Error('the Cluster client knows no master');
+  return (await Promise.all(masters.map((node) => scanNode(node, namespace)))).flat();
+}
+
 /** Deletes every key of `namespace`. */
-export async function deleteNamespace(redis: Redis, namespace: string): Promise<void> {
+export async function deleteNamespace(redis: TestRedis, namespace: string): Promise<void> {
   const keys = await namespaceKeys(redis, namespace);
+  if (redis instanceof Cluster) {
+    // One key per DEL: a DEL of keys in several slots is refused with CROSSSLOT.
+    await Promise.all(keys.map((key) => redis.del(key)));
+    return;
+  }
   for (let i = 0; i < keys.length; i += 500) await redis.del(...keys.slice(i, i + 500));
 }
 
