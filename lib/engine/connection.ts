@@ -241,7 +241,9 @@ export class RedisConnections {
     let since = 0;
     redis.on('error', (err: Error) => {
       redact(err);
-      if (down) return;
+      // Closing while a connection is still being made fails its set-up commands:
+      // that is the shutdown, not an outage.
+      if (down || this.closing) return;
       down = true;
       since = Date.now();
       this.logger.error(
