@@ -16,6 +16,8 @@ import type {
 import type { WorkerMetadata } from './interfaces/worker-options.interface.js';
 
 type WorkerRef = Type<unknown> | string;
+/** What a job carries to find its handler. */
+type Target = { name: string; method: string | undefined };
 type Rest =
   [args: unknown[], opts?: EnqueueOptions] | [fn: string, args: unknown[], opts?: EnqueueOptions];
 
@@ -158,18 +160,21 @@ export class FlumeClient {
         'bulkEnqueue: expected an array of { worker, args, function?, context? }',
       );
     }
+    // A bulk usually repeats a few workers: check each worker and method once.
+    const targets = new Map<WorkerRef, Map<string | undefined, Target>>();
     const newJobs = jobs.map((job, index) => {
       if (job === null || typeof job !== 'object') {
         throw new FlumeWorkerError(
           `bulkEnqueue: job ${index} must be { worker, args, function?, context? }`,
         );
       }
+      let byMethod = targets.get(job.worker);
+      if (!byMethod) targets.set(job.worker, (byMethod = new Map()));
+      let target = byMethod.get(job.function);
+      if (!target)
+        byMethod.set(job.function, (target = this.target(queue, job.worker, job.function)));
       const context = job.context ?? opts.context;
-      const rest: Rest =
-        job.function === undefined
-          ? [job.args, { context }]
-          : [job.function, job.args, { context }];
-      return this.newJob(queue, job.worker, rest);
+      return { queue, worker: target.name, function: target.method, args: job.args, context };
     });
     return this.sink.bulkEnqueue(queue, newJobs);
   }
@@ -189,7 +194,7 @@ export class FlumeClient {
   }
 
   /** The name and method a job for `worker` carries, checked against what this app knows of it. */
-  private target(queue: string, worker: WorkerRef, fn: string | undefined) {
+  private target(queue: string, worker: WorkerRef, fn: string | undefined): Target {
     if (typeof worker === 'function') {
       const metadata: WorkerMetadata | undefined = Reflect.getMetadata(
         FLUME_WORKER_METADATA,

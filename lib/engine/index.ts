@@ -30,3 +30,4 @@ export type { JobSink } from './job-sink.js';
 export { encodeNewJob, decodeJob, describe, type NewJob } from './payload.js';
 export { checkDueAt, checkQueueName, encodeBulk, type EncodedJob } from './new-jobs.js';
 export { invokeHandler, jobContext } from './invocation.js';
+export { JobSignal } from './job-signal.js';

@@ -2,6 +2,7 @@ import type { Acker } from './acker.js';
 import { backoffDelay } from './backoff.js';
 import type { Instrumentation } from './instrumentation.js';
 import { invokeHandler } from './invocation.js';
+import { JobSignal } from './job-signal.js';
 import { unixSeconds, type Job } from './job.js';
 import type { QueueKeys } from './keys.js';
 import type { FlumeLogger } from './logger.js';
@@ -35,7 +36,7 @@ export interface ReadyJob {
   worker: WorkerDefinition;
   handler: Handler;
   /** Set while the job runs; aborted on timeout or hand-back. */
-  controller: AbortController;
+  signal: JobSignal;
 }
 
 export type Preparation = { ok: true; ready: ReadyJob } | { ok: false; settled: Promise<void> };
@@ -47,7 +48,7 @@ export type Preparation = { ok: true; ready: ReadyJob } | { ok: false; settled: 
  * from Redis is ever evaluated.
  */
 export class JobRunner {
-  private readonly running = new Map<string, AbortController>();
+  private readonly running = new Map<string, JobSignal>();
 
   constructor(private readonly deps: JobRunnerDeps) {}
 
@@ -70,10 +71,10 @@ export class JobRunner {
       const buried = { ...job, error_message: resolved.reason, failed_at: unixSeconds() };
       return { ok: false, settled: this.bury(lease, encodeJob(buried), resolved.reason, job) };
     }
-    const controller = new AbortController();
+    const signal = new JobSignal();
     return {
       ok: true,
-      ready: { lease, job, worker: resolved.worker, handler: resolved.handler, controller },
+      ready: { lease, job, worker: resolved.worker, handler: resolved.handler, signal },
     };
   }
 
@@ -100,13 +101,13 @@ export class JobRunner {
     const { worker, handler } = group[0];
     for (const ready of group) {
       this.emitStart(ready, started);
-      this.running.set(ready.lease, ready.controller);
+      this.running.set(ready.lease, ready.signal);
     }
     const failures = await invokeHandler(
       worker,
       handler,
       group.map((ready) => ready.job),
-      group.map((ready) => ready.controller),
+      group.map((ready) => ready.signal),
       batch,
     );
     for (const ready of group) this.running.delete(ready.lease);

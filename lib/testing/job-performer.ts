@@ -1,6 +1,7 @@
 import {
   FlumeWorkerError,
   invokeHandler,
+  JobSignal,
   type BatchOptions,
   type Job,
   type ResolvedOptions,
@@ -49,8 +50,8 @@ export class JobPerformer {
    * `jobs[0]`). Resolves to the error of each failed job, by index; never rejects.
    */
   async perform(jobs: Job[], { worker, handler, batch }: ResolvedJob): Promise<Map<number, Error>> {
-    const controllers = jobs.map(() => new AbortController());
-    const failures = await invokeHandler(worker, handler, jobs, controllers, batch !== undefined);
+    const signals = jobs.map(() => new JobSignal());
+    const failures = await invokeHandler(worker, handler, jobs, signals, batch !== undefined);
     return new Map([...failures].map(([index, error]) => [index, asError(error)]));
   }
 }
