@@ -281,6 +281,10 @@ function redisOptions(role: Role): RedisOptions {
     retryStrategy,
     reconnectOnError,
     enableOfflineQueue: role.offlineQueue,
+    // A command cut off by a dropped connection may have run: sending it again on
+    // reconnect could take jobs nobody waits for any more (they would sit leased until
+    // the visibility timeout). The caller gets the error and decides instead.
+    autoResendUnfulfilledCommands: role.offlineQueue,
     // A queued blocking command waits for the connection however long it takes.
     maxRetriesPerRequest: role.offlineQueue ? null : undefined,
     commandTimeout: role.commandTimeout,
@@ -298,6 +302,7 @@ function clusterOptions(base: ClusterOptions, role: Role): ClusterOptions {
     redisOptions: {
       ...base.redisOptions,
       maxRetriesPerRequest: role.offlineQueue ? null : base.redisOptions?.maxRetriesPerRequest,
+      autoResendUnfulfilledCommands: role.offlineQueue,
       commandTimeout: role.commandTimeout,
       connectionName: role.connectionName,
     },

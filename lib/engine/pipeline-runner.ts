@@ -14,6 +14,15 @@ import type { Scripts } from './scripts.js';
 import { delay, Signal, untilReady } from './wait.js';
 import type { BatchOptions, WorkerDefinition, WorkerRegistry } from './worker-registry.js';
 
+/** The payload's last field once a job was recovered (see recover-3.lua). */
+const RECOVERED_TAIL = ',"recoveries":';
+
+/** True when the job of `lease` was handed back after its worker stopped mid-job. */
+function wasRecovered(lease: string): boolean {
+  // The field is last: look at the end only, not through the whole payload.
+  return lease.indexOf(RECOVERED_TAIL, lease.length - RECOVERED_TAIL.length - 12) !== -1;
+}
+
 /** Longest a blocked wait for new jobs lasts before it is issued again (seconds). */
 const IDLE_BLOCK_SECONDS = 5;
 
@@ -56,6 +65,8 @@ export class PipelineRunner {
   private readonly instrumentation?: Instrumentation;
   private blocking?: RedisClient;
   private pausedHere = false;
+  /** A recovered job running alone (see isolateSuspect). */
+  private suspect?: string;
   private taking?: Promise<unknown>;
   private loop?: Promise<void>;
   private stopped?: Promise<void>;
@@ -205,7 +216,7 @@ export class PipelineRunner {
     let failures = 0;
     while (!signal.aborted) {
       const free = this.maxDemand - this.running.size;
-      if (this.isPaused || free <= 0) {
+      if (this.isPaused || free <= 0 || this.suspect !== undefined) {
         await this.wake.wait();
         continue;
       }
@@ -268,7 +279,8 @@ export class PipelineRunner {
     return { kind: 'taken', leases };
   }
 
-  private dispatch(leases: string[]): void {
+  private dispatch(taken: string[]): void {
+    const leases = this.isolateSuspect(taken);
     for (const lease of leases) {
       this.running.add(lease);
       const prepared = this.jobs.prepare(lease);
@@ -281,6 +293,27 @@ export class PipelineRunner {
       else this.track([lease], this.jobs.run(prepared.ready));
     }
     this.batcher.settle();
+  }
+
+  /**
+   * A job that lost its worker before (it carries "recoveries") may be what killed
+   * it. It runs alone: the other jobs of the take go back to the queue, and nothing
+   * more is taken here until it settles, so a job that crashes its process is
+   * recovered (and in the end buried) on its own, without the jobs beside it.
+   */
+  private isolateSuspect(leases: string[]): string[] {
+    const suspect = leases.find(wasRecovered);
+    if (suspect === undefined) return leases;
+    this.suspect = suspect;
+    const others = leases.filter((lease) => lease !== suspect);
+    if (others.length > 0) {
+      for (const lease of others) this.running.add(lease);
+      this.track(
+        others,
+        this.handBack(others).then(() => undefined),
+      );
+    }
+    return [suspect];
   }
 
   private batchOf(worker: WorkerDefinition): BatchOptions | undefined {
@@ -299,6 +332,7 @@ export class PipelineRunner {
       )
       .finally(() => {
         for (const lease of leases) this.running.delete(lease);
+        if (this.suspect !== undefined && leases.includes(this.suspect)) this.suspect = undefined;
         this.wake.notify();
       });
   }
