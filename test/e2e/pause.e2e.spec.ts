@@ -17,7 +17,7 @@ import { Apps } from '../support/apps.js';
 import { CaptureLogger } from '../support/capture-logger.js';
 import { Gate, within } from '../support/gate.js';
 import { JobLog } from '../support/job-log.js';
-import { freePort, OwnRedisServer } from '../support/redis-server.js';
+import { RedisServer } from '../support/redis-server.js';
 import {
   deleteNamespace,
   inspector,
@@ -326,19 +326,18 @@ describe('pause and resume', () => {
 describe.skipIf(ON_CLUSTER)('pause while a take is in flight (own redis-server)', () => {
   const namespace = uniqueNamespace('pause-inflight');
   const apps = new Apps();
-  let server: OwnRedisServer;
+  let server: RedisServer;
   let admin: Redis;
 
   beforeAll(async () => {
-    server = new OwnRedisServer(await freePort());
-    await server.start();
+    server = await RedisServer.start();
     admin = new Redis(server.url);
   });
 
   afterAll(async () => {
     await apps.closeAll();
     admin?.disconnect();
-    await server?.stop();
+    await server?.dispose();
   });
 
   it('async: true resolves at once; the synchronous form waits for the take, and times out with FlumeTimeoutError', async () => {

@@ -13,7 +13,7 @@ import { CaptureLogger } from '../support/capture-logger.js';
 import { within } from '../support/gate.js';
 import { JobLog } from '../support/job-log.js';
 import { inspector, keysOf, ON_CLUSTER, rawJob } from '../support/redis.js';
-import { freePort, OwnRedisServer } from '../support/redis-server.js';
+import { RedisServer } from '../support/redis-server.js';
 
 @Worker('outage')
 class OutageWorker {
@@ -33,10 +33,10 @@ const namespace = 'flume-test-outage';
  */
 describe.skipIf(ON_CLUSTER)('Redis trouble', () => {
   const apps = new Apps();
-  const servers: OwnRedisServer[] = [];
+  const servers: RedisServer[] = [];
   const inspectors: Redis[] = [];
 
-  function options(server: OwnRedisServer, logger: CaptureLogger): FlumeModuleOptions {
+  function options(server: RedisServer, logger: CaptureLogger): FlumeModuleOptions {
     return {
       connection: { url: server.url },
       namespace,
@@ -47,13 +47,13 @@ describe.skipIf(ON_CLUSTER)('Redis trouble', () => {
     };
   }
 
-  async function newServer(): Promise<OwnRedisServer> {
-    const server = new OwnRedisServer(await freePort());
+  async function newServer(): Promise<RedisServer> {
+    const server = await RedisServer.create();
     servers.push(server);
     return server;
   }
 
-  function inspect(server: OwnRedisServer): Redis {
+  function inspect(server: RedisServer): Redis {
     const redis = inspector(server.url);
     inspectors.push(redis);
     return redis;
@@ -89,7 +89,7 @@ describe.skipIf(ON_CLUSTER)('Redis trouble', () => {
   });
 
   afterAll(async () => {
-    for (const server of servers) await server.stop();
+    for (const server of servers) await server.dispose();
   });
 
   it('boots while Redis is down, fails enqueues clearly, and starts processing when Redis comes up', async () => {
@@ -141,7 +141,7 @@ describe.skipIf(ON_CLUSTER)('Redis trouble', () => {
     await client.enqueue('outage', OutageWorker, ['before']);
     await log.untilCount(1, 'OutageWorker');
 
-    await server.stop();
+    await server.stop('SIGKILL'); // an outage, not a clean shutdown
     await expectConnectionError(client);
 
     await server.start();

@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import type { FixtureConfig } from '../fixtures/fixture-config.js';
 import { REDIS_URL, deleteNamespace, uniqueNamespace } from '../../support/redis.js';
 import { AppProcess } from './app-process.js';
-import { RedisServer, type RedisServerOptions } from './redis-server.js';
+import { RedisServer, type RedisServerOptions } from '../../support/redis-server.js';
 
 export type FixtureOverrides = Partial<Omit<FixtureConfig, 'flume'>> & {
   flume?: FixtureConfig['flume'];
