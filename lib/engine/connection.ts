@@ -165,6 +165,27 @@ export class RedisConnections {
     return wait;
   }
 
+  /**
+   * Runs `command` on the command connection once it is ready. Any failure becomes a
+   * FlumeConnectionError saying what could not be done (`what`), then `advice`.
+   */
+  async send<T>(
+    what: string,
+    command: (redis: RedisClient) => Promise<T>,
+    advice = '',
+  ): Promise<T> {
+    const redis = this.command;
+    if (redis.status !== 'ready') await this.ready(redis);
+    try {
+      return await command(redis);
+    } catch (err) {
+      throw new FlumeConnectionError(
+        `Redis at ${this.target} ${what}: ${(err as Error).message}.${advice && ` ${advice}`}`,
+        { cause: err },
+      );
+    }
+  }
+
   /** Closes every connection; safe to call more than once. */
   close(): Promise<void> {
     this.closing ??= this.closeAll();

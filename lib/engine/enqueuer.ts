@@ -1,5 +1,4 @@
 import type { RedisClient, RedisConnections } from './connection.js';
-import { FlumeConnectionError } from './errors/index.js';
 import type { Instrumentation } from './instrumentation.js';
 import type { JobSink } from './job-sink.js';
 import type { ResolvedOptions } from './options.js';
@@ -69,7 +68,7 @@ export class Enqueuer implements JobSink {
    */
   async jobCounts(queues: readonly string[]): Promise<Record<string, number>> {
     const keys = queues.map((queue) => this.keysOf(queue));
-    const lengths = await this.send((redis) =>
+    const lengths = await this.connections.send('did not count the jobs', (redis) =>
       Promise.all(keys.map((key) => redis.llen(key.waiting))),
     );
     const counts: Record<string, number> = {};
@@ -93,17 +92,11 @@ export class Enqueuer implements JobSink {
   }
 
   /** Runs a command once Redis is ready; turns connection trouble into FlumeConnectionError. */
-  private async send<T>(command: (redis: RedisClient) => Promise<T>): Promise<T> {
-    const redis = this.connections.command;
-    if (redis.status !== 'ready') await this.connections.ready(redis);
-    try {
-      return await command(redis);
-    } catch (err) {
-      throw new FlumeConnectionError(
-        `Redis at ${this.connections.target} did not take the job: ${(err as Error).message}. ` +
-          'The job may not be stored; enqueue it again once Redis is reachable.',
-        { cause: err },
-      );
-    }
+  private send<T>(command: (redis: RedisClient) => Promise<T>): Promise<T> {
+    return this.connections.send(
+      'did not take the job',
+      command,
+      'The job may not be stored; enqueue it again once Redis is reachable.',
+    );
   }
 }

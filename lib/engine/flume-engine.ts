@@ -124,8 +124,9 @@ export class FlumeEngine {
     const runners = names.map((name) => this.runner(name));
     if (!opts.temporary) {
       // Right after boot the command connection may still be connecting (no offline queue).
-      await this.connections.ready();
-      await this.paused.set(names, paused);
+      await this.connections.send(`did not store the ${paused ? 'pause' : 'resume'}`, () =>
+        this.paused.set(names, paused),
+      );
     }
     for (const runner of runners) {
       // A stored pause is held by the shared set alone: were it also held here, a

@@ -43,16 +43,17 @@ export class Inspector {
 
   async queueStats(queue: string): Promise<QueueStats> {
     const keys = this.keysOf(queue);
-    const results = await (
-      await this.redis()
-    )
-      .pipeline()
-      .llen(keys.waiting)
-      .zcard(keys.processing)
-      .zcard(keys.scheduled)
-      .zcard(keys.retry)
-      .zcard(keys.dead)
-      .exec();
+    // One queue, one slot: a pipeline is fine on a cluster too.
+    const results = await this.send((redis) =>
+      redis
+        .pipeline()
+        .llen(keys.waiting)
+        .zcard(keys.processing)
+        .zcard(keys.scheduled)
+        .zcard(keys.retry)
+        .zcard(keys.dead)
+        .exec(),
+    );
     const [waiting, processing, scheduled, retry, dead] = results!.map(([err, count]) => {
       if (err) throw err;
       return count as number;
@@ -71,9 +72,9 @@ export class Inspector {
     if (!Number.isSafeInteger(limit) || limit < 1) {
       throw new FlumePayloadError(`Expected limit to be a positive integer, got: ${String(limit)}`);
     }
-    const flat = await (
-      await this.redis()
-    ).zrange(key, String(offset), String(offset + limit - 1), 'WITHSCORES');
+    const flat = await this.send((redis) =>
+      redis.zrange(key, String(offset), String(offset + limit - 1), 'WITHSCORES'),
+    );
     const listed: ListedJob[] = [];
     for (let i = 0; i < flat.length; i += 2) {
       const decoded = decodeJob(flat[i]);
@@ -102,14 +103,14 @@ export class Inspector {
       // A fresh start: full retries, and a clean recovery count for a job buried as poison.
       payload = encodeJob({ ...decoded.job, retry_count: 0, recoveries: undefined });
     }
-    return this.scripts.moveToQueue(keys[set], keys, member, payload);
+    return this.send(() => this.scripts.moveToQueue(keys[set], keys, member, payload));
   }
 
   /** Deletes job `jid` of `set`; resolves to false when no such job is in the set. */
   async remove(queue: string, set: JobSetName, jid: string): Promise<boolean> {
     const key = this.setKey(queue, set);
     const member = await this.find(key, jid);
-    return member !== undefined && (await (await this.redis()).zrem(key, member)) === 1;
+    return member !== undefined && (await this.send((redis) => redis.zrem(key, member))) === 1;
   }
 
   /** Finds a member by job id: payloads start with `{"jid":"<id>"`, so a ZSCAN MATCH finds it. */
@@ -121,9 +122,9 @@ export class Inspector {
     }
     let cursor = '0';
     do {
-      const [next, found] = await (
-        await this.redis()
-      ).zscan(key, cursor, 'MATCH', `{"jid":"${jid}"*`, 'COUNT', 1000);
+      const [next, found] = await this.send((redis) =>
+        redis.zscan(key, cursor, 'MATCH', `{"jid":"${jid}"*`, 'COUNT', 1000),
+      );
       if (found.length > 0) return found[0];
       cursor = next;
     } while (cursor !== '0');
@@ -145,9 +146,8 @@ export class Inspector {
     return queueKeys(this.namespace, queue);
   }
 
-  private async redis(): Promise<RedisClient> {
-    const redis = this.connections.command;
-    if (redis.status !== 'ready') await this.connections.ready(redis);
-    return redis;
+  /** Runs a command once Redis is ready; failures become FlumeConnectionError. */
+  private send<T>(command: (redis: RedisClient) => Promise<T>): Promise<T> {
+    return this.connections.send('did not answer the inspector', command);
   }
 }

@@ -210,6 +210,13 @@ export class JobRunner {
     this.deps.instrumentation?.emit({ type: 'job:start', ...this.eventBase(ready, started) });
   }
 
+  /** Reports a job the recoverer buried (it kept losing its worker), as a dead job. */
+  reportBuried(payload: string, reason: string): void {
+    if (!this.deps.instrumentation) return;
+    const decoded = decodeJob(payload);
+    this.emitDead(decoded.ok ? decoded.job : undefined, reason);
+  }
+
   private emitDead(job: Job | undefined, reason: string): void {
     this.deps.instrumentation?.emit({
       type: 'job:dead',

@@ -94,6 +94,8 @@ export class Recoverer extends PeriodicTask {
     private readonly maxRecoveries: number,
     private readonly dead: DeadSetBounds,
     logger: FlumeLogger,
+    /** Told each job buried for losing its worker too often: its payload in the dead set. */
+    private readonly onBuried: (payload: string, reason: string) => void,
   ) {
     super(logger);
   }
@@ -110,13 +112,15 @@ export class Recoverer extends PeriodicTask {
         `Recovered ${handedBack} job(s) of ${this.keys.waiting} whose worker stopped renewing its lease.`,
       );
     }
-    if (buried > 0) {
+    if (buried.length > 0) {
       this.logger.error(
-        `${buried} job(s) of ${this.keys.waiting} lost their worker more than ${this.maxRecoveries} time(s): ` +
+        `${buried.length} job(s) of ${this.keys.waiting} lost their worker more than ${this.maxRecoveries} time(s): ` +
           'moved to the dead set instead of handing them out again.',
       );
+      const reason = `lost its worker more than ${this.maxRecoveries} time(s)`;
+      for (const payload of buried) this.onBuried(payload, reason);
     }
-    return handedBack + buried >= BATCH ? 0 : this.interval;
+    return handedBack + buried.length >= BATCH ? 0 : this.interval;
   }
 
   protected describe(): string {

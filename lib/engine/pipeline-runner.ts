@@ -94,6 +94,7 @@ export class PipelineRunner {
       options.maxRecoveries,
       { maxJobs: options.deadMaxJobs, maxAgeMs: options.deadMaxAge },
       logger,
+      (payload, reason) => this.jobs.reportBuried(payload, reason),
     );
     this.leaseKeeper = new LeaseKeeper(
       scripts,

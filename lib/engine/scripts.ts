@@ -104,8 +104,8 @@ export class Scripts {
     limit: number,
     maxRecoveries: number,
     dead: DeadSetBounds,
-  ): Promise<{ handedBack: number; buried: number }> {
-    const [handedBack, buried] = (await this.run('flumeRecover')(
+  ): Promise<{ handedBack: number; buried: string[] }> {
+    const [handedBack, ...buried] = (await this.run('flumeRecover')(
       keys.processing,
       keys.waiting,
       keys.dead,
@@ -113,7 +113,7 @@ export class Scripts {
       maxRecoveries,
       dead.maxJobs,
       dead.maxAgeMs,
-    )) as [number, number];
+    )) as [number, ...string[]];
     return { handedBack, buried };
   }
 

@@ -14,14 +14,14 @@
   ARGV[3] dead set: most jobs kept
   ARGV[4] dead set: oldest job kept, in ms
 
-  Returns { jobs handed back, jobs moved to the dead set }.
+  Returns { jobs handed back, then the payload of each job moved to the dead set }.
 ]]
 local now = redis.call('TIME')
 local now_ms = now[1] * 1000 + math.floor(now[2] / 1000)
 local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now_ms, 'LIMIT', 0, tonumber(ARGV[1]))
 local max_recoveries = tonumber(ARGV[2])
 local handed_back = 0
-local buried = 0
+local buried = {}
 
 -- Payloads are JSON objects written by the engine with "recoveries", when present,
 -- as the very last field; anything else is handed back untouched and the worker
@@ -47,15 +47,15 @@ for i = #expired, 1, -1 do
       ' times (crashed, was killed, or stalled past the visibility timeout)","failed_at":' ..
       (now_ms / 1000) .. '}'
     redis.call('ZADD', KEYS[3], now_ms, dead)
-    buried = buried + 1
+    buried[#buried + 1] = dead
   else
     redis.call('LPUSH', KEYS[2], payload)
     handed_back = handed_back + 1
   end
   redis.call('ZREM', KEYS[1], lease)
 end
-if buried > 0 then
+if #buried > 0 then
   redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', '(' .. (now_ms - tonumber(ARGV[4])))
   redis.call('ZREMRANGEBYRANK', KEYS[3], 0, -(tonumber(ARGV[3]) + 1))
 end
-return { handed_back, buried }
+return { handed_back, unpack(buried) }
