@@ -1,34 +1,24 @@
 import { resolveConnection, type FlumeConnection } from './connection-options.js';
+import { DEFAULTS } from './defaults.js';
 import { FlumeConfigError } from './errors/index.js';
 import { keyNameProblem } from './keys.js';
 import type { FlumeLogger } from './logger.js';
+import { integerAtLeast, isBoolean, option, rejectUnknown } from './option-checks.js';
 import { describe } from './payload.js';
+import {
+  resolvePipelines,
+  resolveRunPipelines,
+  type FlumePipelineOptions,
+  type ResolvedPipeline,
+} from './pipeline-options.js';
 
+export { DEFAULTS } from './defaults.js';
+export type { FlumePipelineOptions, ResolvedPipeline } from './pipeline-options.js';
 export type {
   FlumeConnection,
   FlumeConnectionOptions,
   FlumeNodeAddress,
 } from './connection-options.js';
-
-/** One pipeline: a dequeue loop over one Redis queue. */
-export interface FlumePipelineOptions {
-  /** Unique name, used by `@InjectPipeline(name)` and pause/resume. */
-  name: string;
-  /** Redis queue the pipeline consumes. */
-  queue: string;
-  /** Most jobs of this pipeline running at once in this process. Default 500. */
-  maxDemand?: number;
-  /** With `rateLimitScale`: at most this many jobs start in any window, across all instances. */
-  rateLimitCount?: number;
-  /** Window of the rate limit, ms. */
-  rateLimitScale?: number;
-  /** Pipelines with the same key share one rate limit. Default: the queue name. */
-  rateLimitKey?: string;
-  /** Hands every worker of this pipeline arrays of up to this many jobs' args (see @Batch). */
-  batchSize?: number;
-  /** Publish events for this pipeline (see FLUME_CHANNELS). Default: the module's `instrument`. */
-  instrument?: boolean;
-}
 
 /**
  * Test mode: no Redis at all. `'fake'` keeps enqueued jobs in memory until the test
@@ -88,15 +78,6 @@ export interface FlumeOptions {
   testing?: FlumeTestMode;
 }
 
-export interface ResolvedPipeline {
-  name: string;
-  queue: string;
-  maxDemand: number;
-  rateLimit?: { count: number; scaleMs: number; key: string };
-  batchSize?: number;
-  instrument: boolean;
-}
-
 /** Options with every default applied; what the engine runs on. */
 export interface ResolvedOptions {
   connection: FlumeConnection;
@@ -118,194 +99,6 @@ export interface ResolvedOptions {
   maxRecoveries: number;
   runPipelines: string[];
   testing: FlumeTestMode | undefined;
-}
-
-export const DEFAULTS = {
-  namespace: 'flume',
-  maxDemand: 500,
-  maxRetries: 5,
-  backoffInitial: 500,
-  backoffMax: 10_000,
-  visibilityTimeout: 600_000,
-  shutdownTimeout: 25_000,
-  schedulerPollInterval: 1_000,
-  commandTimeout: 5_000,
-  deadMaxJobs: 10_000,
-  deadMaxAge: 180 * 24 * 3600 * 1000,
-  maxPayloadBytes: 1024 * 1024,
-  maxRecoveries: 3,
-} as const;
-
-type Check = (value: unknown) => string | undefined;
-
-const integerAtLeast =
-  (min: number): Check =>
-  (value) =>
-    Number.isSafeInteger(value) && (value as number) >= min
-      ? undefined
-      : min === 0
-        ? 'a non-negative integer'
-        : `an integer >= ${min}`;
-
-function option<T>(owner: string, key: string, value: unknown, fallback: T, check: Check): T {
-  if (value === undefined) return fallback;
-  const expected = check(value);
-  if (expected !== undefined) {
-    throw new FlumeConfigError(
-      `Invalid option "${key}"${owner}: expected ${expected}, got: ${describe(value)}`,
-    );
-  }
-  return value as T;
-}
-
-const isBoolean: Check = (value) => (typeof value === 'boolean' ? undefined : 'a boolean');
-
-const PIPELINE_OPTIONS = [
-  'name',
-  'queue',
-  'maxDemand',
-  'rateLimitCount',
-  'rateLimitScale',
-  'rateLimitKey',
-  'batchSize',
-  'instrument',
-];
-
-function resolveRateLimit(
-  owner: string,
-  queue: string,
-  raw: Record<string, unknown>,
-): ResolvedPipeline['rateLimit'] {
-  const { rateLimitCount, rateLimitScale, rateLimitKey } = raw;
-  if (rateLimitCount === undefined && rateLimitScale === undefined) {
-    if (rateLimitKey !== undefined) {
-      throw new FlumeConfigError(
-        `Invalid option "rateLimitKey"${owner}: it needs rateLimitCount and rateLimitScale too.`,
-      );
-    }
-    return undefined;
-  }
-  if (rateLimitCount === undefined || rateLimitScale === undefined) {
-    throw new FlumeConfigError(
-      `Invalid rate limit${owner}: set both rateLimitCount (jobs) and rateLimitScale (ms), got: ` +
-        `rateLimitCount ${describe(rateLimitCount)}, rateLimitScale ${describe(rateLimitScale)}`,
-    );
-  }
-  const count = option<number>(owner, 'rateLimitCount', rateLimitCount, 0, integerAtLeast(1));
-  const scaleMs = option<number>(owner, 'rateLimitScale', rateLimitScale, 0, integerAtLeast(1));
-  const key = option<string>(owner, 'rateLimitKey', rateLimitKey, queue, (v) =>
-    keyNameProblem(v) ? `a string without braces or whitespace` : undefined,
-  );
-  return { count, scaleMs, key };
-}
-
-function resolvePipelines(raw: unknown, instrument: boolean): ResolvedPipeline[] {
-  if (raw === undefined) return [];
-  if (!Array.isArray(raw)) {
-    throw new FlumeConfigError(
-      `Invalid option "pipelines": expected an array of { name, queue, maxDemand? }, got: ${describe(raw)}`,
-    );
-  }
-  const names = new Set<string>();
-  const pipelines = raw.map((pipeline: unknown, index): ResolvedPipeline => {
-    if (pipeline === null || typeof pipeline !== 'object') {
-      throw new FlumeConfigError(
-        `Invalid option "pipelines[${index}]": expected { name, queue, maxDemand? }, got: ${describe(pipeline)}`,
-      );
-    }
-    const fields = pipeline as Record<string, unknown>;
-    const { name, queue, maxDemand } = fields;
-    const where = ` of pipelines[${index}]`;
-    const nameProblem = keyNameProblem(name);
-    if (nameProblem) {
-      throw new FlumeConfigError(
-        `Invalid option "name"${where}: ${nameProblem}, got: ${describe(name)}`,
-      );
-    }
-    const queueProblem = keyNameProblem(queue);
-    if (queueProblem) {
-      throw new FlumeConfigError(
-        `Invalid option "queue" of pipeline "${name}": ${queueProblem}, got: ${describe(queue)}`,
-      );
-    }
-    if (names.has(name as string)) {
-      throw new FlumeConfigError(
-        `Two pipelines are named "${name}": pipeline names must be unique.`,
-      );
-    }
-    names.add(name as string);
-    const owner = ` of pipeline "${name}"`;
-    rejectUnknown(
-      Object.fromEntries(Object.entries(fields).filter(([k]) => !PIPELINE_OPTIONS.includes(k))),
-      owner,
-      PIPELINE_OPTIONS,
-    );
-    return {
-      name: name as string,
-      queue: queue as string,
-      maxDemand: option(owner, 'maxDemand', maxDemand, DEFAULTS.maxDemand, integerAtLeast(1)),
-      rateLimit: resolveRateLimit(owner, queue as string, fields),
-      batchSize: option<number | undefined>(
-        owner,
-        'batchSize',
-        fields.batchSize,
-        undefined,
-        integerAtLeast(1),
-      ),
-      instrument: option(owner, 'instrument', fields.instrument, instrument, isBoolean),
-    };
-  });
-  checkSharedRateLimits(pipelines);
-  return pipelines;
-}
-
-/** Which declared pipelines this process runs: all by default; unknown names fail the boot. */
-function resolveRunPipelines(raw: unknown, pipelines: ResolvedPipeline[]): string[] {
-  const declared = pipelines.map((p) => p.name);
-  if (raw === undefined) return declared;
-  if (!Array.isArray(raw) || raw.some((name) => typeof name !== 'string')) {
-    throw new FlumeConfigError(
-      `Invalid option "runPipelines": expected an array of pipeline names, got: ${describe(raw)}`,
-    );
-  }
-  const unknown = raw.find((name) => !declared.includes(name));
-  if (unknown !== undefined) {
-    throw new FlumeConfigError(
-      `Invalid option "runPipelines": no pipeline is named "${unknown}". ` +
-        `Declared pipelines: ${declared.map((n) => `"${n}"`).join(', ') || 'none'}.`,
-    );
-  }
-  return raw;
-}
-
-/** Pipelines sharing a rate-limit key must agree on the limit, or neither limit would hold. */
-function checkSharedRateLimits(pipelines: ResolvedPipeline[]): void {
-  const byKey = new Map<string, ResolvedPipeline>();
-  for (const pipeline of pipelines) {
-    const limit = pipeline.rateLimit;
-    if (!limit) continue;
-    const first = byKey.get(limit.key);
-    if (!first) {
-      byKey.set(limit.key, pipeline);
-    } else if (
-      first.rateLimit!.count !== limit.count ||
-      first.rateLimit!.scaleMs !== limit.scaleMs
-    ) {
-      throw new FlumeConfigError(
-        `Pipelines "${first.name}" and "${pipeline.name}" share rateLimitKey "${limit.key}" but set different limits ` +
-          `(${first.rateLimit!.count} per ${first.rateLimit!.scaleMs} ms vs ${limit.count} per ${limit.scaleMs} ms). Give them the same limit.`,
-      );
-    }
-  }
-}
-
-function rejectUnknown(rest: Record<string, unknown>, owner: string, known: string[]): void {
-  const extra = Object.keys(rest);
-  if (extra.length > 0) {
-    throw new FlumeConfigError(
-      `Unknown option "${extra[0]}"${owner}. Known options: ${known.join(', ')}.`,
-    );
-  }
 }
 
 const KNOWN_OPTIONS = [
