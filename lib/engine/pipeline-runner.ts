@@ -10,6 +10,7 @@ import { LeaseKeeper, Recoverer, Scheduler } from './maintenance.js';
 import type { ResolvedOptions, ResolvedPipeline } from './options.js';
 import type { PausedPipelines } from './paused-pipelines.js';
 import { RateLimiter } from './rate-limiter.js';
+import { JobTaker, type TakeOutcome } from './job-taker.js';
 import type { Scripts } from './scripts.js';
 import { delay, Signal, untilReady } from './wait.js';
 import type { BatchOptions, WorkerDefinition, WorkerRegistry } from './worker-registry.js';
@@ -38,8 +39,6 @@ export interface PipelineRunnerDeps {
   logger: FlumeLogger;
 }
 
-type TakeOutcome = { kind: 'taken'; leases: string[] } | { kind: 'limited'; waitMs: number };
-
 /**
  * The dequeue loop of one pipeline: takes as many jobs as it has free slots (never
  * more, and never more than the rate limit allows), runs them, and when the queue
@@ -61,7 +60,7 @@ export class PipelineRunner {
   private readonly scheduler: Scheduler;
   private readonly recoverer: Recoverer;
   private readonly leaseKeeper: LeaseKeeper;
-  private readonly limiter?: RateLimiter;
+  private readonly taker: JobTaker;
   private readonly instrumentation?: Instrumentation;
   private blocking?: RedisClient;
   private pausedHere = false;
@@ -81,10 +80,23 @@ export class PipelineRunner {
     this.maxDemand = pipeline.maxDemand;
     this.keys = queueKeys(options.namespace, pipeline.queue);
     this.instrumentation = pipeline.instrument ? deps.instrumentation : undefined;
-    if (pipeline.rateLimit) {
-      const { count, scaleMs, key } = pipeline.rateLimit;
-      this.limiter = new RateLimiter(scripts, rateLimitKey(options.namespace, key), count, scaleMs);
-    }
+    const limit = pipeline.rateLimit;
+    this.taker = new JobTaker({
+      pipeline: this.name,
+      queue: this.queue,
+      keys: this.keys,
+      scripts,
+      leaseMs: options.visibilityTimeout,
+      limiter:
+        limit &&
+        new RateLimiter(
+          scripts,
+          rateLimitKey(options.namespace, limit.key),
+          limit.count,
+          limit.scaleMs,
+        ),
+      instrumentation: this.instrumentation,
+    });
     this.acker = new Acker(deps.command, this.keys.processing, logger);
     this.scheduler = new Scheduler(scripts, this.keys, options.schedulerPollInterval, logger);
     this.recoverer = new Recoverer(
@@ -223,7 +235,7 @@ export class PipelineRunner {
       }
       let outcome: TakeOutcome;
       try {
-        this.taking = this.take(free);
+        this.taking = this.taker.take(free);
         outcome = (await this.taking) as TakeOutcome;
         failures = 0;
       } catch (err) {
@@ -243,41 +255,6 @@ export class PipelineRunner {
         this.dispatch(outcome.leases);
       }
     }
-  }
-
-  /** Leases up to `free` jobs, within the rate limit if there is one. */
-  private async take(free: number): Promise<TakeOutcome> {
-    const permit = this.limiter ? await this.limiter.acquire(free) : undefined;
-    if (permit?.granted === 0) return { kind: 'limited', waitMs: permit.waitMs };
-    const wanted = permit?.granted ?? free;
-    const started = Date.now();
-    const leases = await this.deps.scripts.take(
-      this.keys,
-      wanted,
-      this.deps.options.visibilityTimeout,
-    );
-    if (permit) {
-      // Neither is awaited: the jobs start right after this, and the restamp bounds
-      // their start time only if no round trip comes in between. Redis applies both
-      // long before the window they protect could free up.
-      void permit.release(wanted - leases.length).catch(() => undefined);
-      void permit.beforeStart(leases.length);
-    }
-    if (this.instrumentation && leases.length > 0) {
-      this.instrumentation.emit({
-        type: 'dequeue',
-        pipeline: this.name,
-        queue: this.queue,
-        count: leases.length,
-        latencyMs: Date.now() - started,
-        // The payload only, as at enqueue: not the "<lease id>|" in front of it (ASCII).
-        payloadBytes: leases.reduce(
-          (sum, lease) => sum + Buffer.byteLength(lease) - lease.indexOf('|') - 1,
-          0,
-        ),
-      });
-    }
-    return { kind: 'taken', leases };
   }
 
   private dispatch(taken: string[]): void {
