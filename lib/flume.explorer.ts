@@ -26,7 +26,14 @@ export class FlumeExplorer implements OnModuleInit {
     // Factory and value providers: the class is the instance's constructor.
     const target = !metatype || wrapper.inject ? instance?.constructor : metatype;
     const metadata = this.metadata.getWorkerMetadata(target);
-    if (!metadata) return;
+    if (!metadata) {
+      if (typeof target === 'function' && this.metadata.getBatchOptions(target)) {
+        this.logger.warn(
+          `${target.name} has @Batch but no @Worker('queue'), so no job runs it. Add @Worker.`,
+        );
+      }
+      return;
+    }
     if (!wrapper.isDependencyTreeStatic()) {
       this.logger.warn(
         `Worker ${target.name} is request-scoped (or depends on a request-scoped provider) and is skipped: ` +
