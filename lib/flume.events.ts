@@ -1,4 +1,4 @@
-import { Inject, Injectable, Optional, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Optional, type OnApplicationShutdown } from '@nestjs/common';
 import { filter, Subject, type Observable } from 'rxjs';
 import type { FlumeEngine, FlumeEvent, FlumeEventType } from './engine/index.js';
 import { FLUME_ENGINE } from './flume.constants.js';
@@ -14,7 +14,7 @@ import { FLUME_ENGINE } from './flume.constants.js';
  * ```
  */
 @Injectable()
-export class FlumeEvents implements OnModuleDestroy {
+export class FlumeEvents implements OnApplicationShutdown {
   private readonly subject = new Subject<FlumeEvent>();
   private readonly unsubscribe?: () => void;
 
@@ -32,7 +32,8 @@ export class FlumeEvents implements OnModuleDestroy {
     );
   }
 
-  onModuleDestroy(): void {
+  /** After the pipelines drained (in onModuleDestroy), so no event of a late job is missed. */
+  onApplicationShutdown(): void {
     this.unsubscribe?.();
     this.subject.complete();
   }

@@ -22,6 +22,8 @@ export class FlumeExplorer implements OnModuleInit {
   }
 
   private explore(wrapper: InstanceWrapper): void {
+    // `{ provide: X, useExisting: Worker }` is the same worker under another token.
+    if (wrapper.isAlias) return;
     const { instance, metatype } = wrapper;
     // Factory and value providers: the class is the instance's constructor.
     const target = !metatype || wrapper.inject ? instance?.constructor : metatype;
@@ -34,9 +36,11 @@ export class FlumeExplorer implements OnModuleInit {
       }
       return;
     }
-    if (!wrapper.isDependencyTreeStatic()) {
+    if (!wrapper.isDependencyTreeStatic() || wrapper.isTransient) {
+      // Nest builds such a worker per request (or per injection), so the instance here
+      // was never constructed: its dependencies would be missing.
       this.logger.warn(
-        `Worker ${target.name} is request-scoped (or depends on a request-scoped provider) and is skipped: ` +
+        `Worker ${target.name} is request-scoped or transient (or depends on such a provider) and is skipped: ` +
           'a job has no request. Make it and its dependencies singletons.',
       );
       return;

@@ -26,6 +26,8 @@ interface Role {
   offlineQueue: boolean;
   /** Longest wait for a reply; none for blocking connections, which wait on purpose. */
   commandTimeout?: number;
+  /** Reject a blocking command this long after its own timeout (a half-open socket). */
+  blockingGrace?: number;
 }
 
 /** Where a connection goes, for messages: host and port only, never credentials. */
@@ -93,6 +95,7 @@ export class RedisConnections {
   readonly target: string;
   private readonly blocking = new Set<RedisClient>();
   private closing?: Promise<void>;
+  private workerClient?: RedisClient;
   /** One pending 'ready' wait per client, shared by every caller (see untilReadyEvent). */
   private readonly readyWaits = new WeakMap<RedisClient, Promise<void>>();
 
@@ -110,9 +113,27 @@ export class RedisConnections {
     });
   }
 
+  /**
+   * The connection of the pipelines' own commands (take, acks, settles, leases). It has
+   * no command timeout: a take whose reply is slow has run in Redis, and timing it out
+   * would strand the jobs it leased until the visibility timeout. A dropped connection
+   * still rejects at once. Made on first use: a process that only enqueues has none.
+   */
+  get worker(): RedisClient {
+    this.workerClient ??= this.create({
+      connectionName: `${this.name}:worker`,
+      offlineQueue: false,
+    });
+    return this.workerClient;
+  }
+
   /** A new connection for blocking commands; closed with the others. */
   createBlocking(label: string): RedisClient {
-    const redis = this.create({ connectionName: `${this.name}:${label}`, offlineQueue: true });
+    const redis = this.create({
+      connectionName: `${this.name}:${label}`,
+      offlineQueue: true,
+      blockingGrace: 2_000,
+    });
     this.blocking.add(redis);
     return redis;
   }
@@ -194,22 +215,9 @@ export class RedisConnections {
 
   private async closeAll(): Promise<void> {
     for (const redis of this.blocking) redis.disconnect();
-    try {
-      if (this.command.status === 'ready') await this.command.quit();
-    } catch {
-      // Already gone: nothing left to flush.
-    } finally {
-      // Resolve once it is really closed: until 'end' the client still reports
-      // 'ready', and an enqueue after close() would fail as if Redis were down.
-      const ended =
-        this.command.status === 'end'
-          ? undefined
-          : new Promise((resolve) => this.command.once('end', resolve));
-      this.command.disconnect();
-      // Between two reconnection attempts there is no socket to close: ioredis only
-      // cancels the next attempt and never emits 'end'.
-      if (this.command.status !== 'reconnecting') await ended;
-    }
+    // The worker connection first: the pipelines have sent their last acks by now.
+    if (this.workerClient) await closeClient(this.workerClient);
+    await closeClient(this.command);
   }
 
   private create(role: Role): RedisClient {
@@ -295,6 +303,24 @@ export class RedisConnections {
   }
 }
 
+/** Quits `redis` (or drops it when it is not connected) and resolves once it is closed. */
+async function closeClient(redis: RedisClient): Promise<void> {
+  try {
+    if (redis.status === 'ready') await redis.quit();
+  } catch {
+    // Already gone: nothing left to flush.
+  } finally {
+    // Resolve once it is really closed: until 'end' the client still reports
+    // 'ready', and an enqueue after close() would fail as if Redis were down.
+    const ended =
+      redis.status === 'end' ? undefined : new Promise((resolve) => redis.once('end', resolve));
+    redis.disconnect();
+    // Between two reconnection attempts there is no socket to close: ioredis only
+    // cancels the next attempt and never emits 'end'.
+    if (redis.status !== 'reconnecting') await ended;
+  }
+}
+
 /** Options of a connection to one Redis (direct or through Sentinel). */
 function redisOptions(role: Role): RedisOptions {
   return {
@@ -306,11 +332,22 @@ function redisOptions(role: Role): RedisOptions {
     // reconnect could take jobs nobody waits for any more (they would sit leased until
     // the visibility timeout). The caller gets the error and decides instead.
     autoResendUnfulfilledCommands: role.offlineQueue,
-    // A queued blocking command waits for the connection however long it takes.
-    maxRetriesPerRequest: role.offlineQueue ? null : undefined,
+    // A queued blocking command waits for the connection however long it takes. The
+    // others fail as soon as the connection drops: without a resend, ioredis would keep
+    // them pending until its retry limit (20 reconnection attempts, ~30 s).
+    maxRetriesPerRequest: role.offlineQueue ? null : 0,
     commandTimeout: role.commandTimeout,
+    ...blockingOptions(role),
     connectionName: role.connectionName,
   };
+}
+
+/** Client-side timers on blocking commands, so a half-open socket cannot stall a wait forever. */
+function blockingOptions(
+  role: Role,
+): Pick<RedisOptions, 'blockingTimeout' | 'blockingTimeoutGrace'> {
+  if (role.blockingGrace === undefined) return {};
+  return { blockingTimeout: role.blockingGrace, blockingTimeoutGrace: role.blockingGrace };
 }
 
 /** Options of a Cluster client; `base` is the user's (or the client's being copied). */
@@ -322,9 +359,10 @@ function clusterOptions(base: ClusterOptions, role: Role): ClusterOptions {
     clusterRetryStrategy: base.clusterRetryStrategy ?? retryStrategy,
     redisOptions: {
       ...base.redisOptions,
-      maxRetriesPerRequest: role.offlineQueue ? null : base.redisOptions?.maxRetriesPerRequest,
+      maxRetriesPerRequest: role.offlineQueue ? null : 0,
       autoResendUnfulfilledCommands: role.offlineQueue,
       commandTimeout: role.commandTimeout,
+      ...blockingOptions(role),
       connectionName: role.connectionName,
     },
   };

@@ -53,11 +53,16 @@ export class FlumeEngine {
       PAUSE_POLL_MS,
       logger,
     );
+    // The pipelines this process runs get a connection of their own, without the
+    // command timeout (see RedisConnections.worker); declared-only ones never use theirs.
+    const runsAny = options.runPipelines.length > 0;
+    const worker = runsAny ? this.connections.worker : command;
+    const workerScripts = runsAny ? new Scripts(worker) : this.scripts;
     for (const pipeline of options.pipelines) {
       const runner = new PipelineRunner(pipeline, {
-        command,
+        command: worker,
         createBlocking: () => this.connections.createBlocking(`pipeline:${pipeline.name}`),
-        scripts: this.scripts,
+        scripts: workerScripts,
         registry,
         options,
         paused: this.paused,

@@ -146,6 +146,8 @@ export class JobRunner {
     const error = err instanceof Error ? err : new Error(String(err));
     const failed: Job = {
       ...job,
+      // It failed like any job, without taking its worker down: no longer a suspect.
+      recoveries: undefined,
       failed_at: unixSeconds(),
       error_message: error.message,
       error_backtrace: error.stack?.split('\n').slice(0, BACKTRACE_LINES).join('\n'),

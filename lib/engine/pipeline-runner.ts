@@ -19,15 +19,20 @@ import type { BatchOptions, WorkerDefinition, WorkerRegistry } from './worker-re
 const RECOVERED_TAIL = ',"recoveries":';
 
 /** True when the job of `lease` was handed back after its worker stopped mid-job. */
-function wasRecovered(lease: string): boolean {
-  // The field is last: look at the end only, not through the whole payload.
-  return lease.indexOf(RECOVERED_TAIL, lease.length - RECOVERED_TAIL.length - 12) !== -1;
+export function wasRecovered(lease: string): boolean {
+  // The field is the payload's last: look at the end only, not through the whole
+  // payload, and only at `,"recoveries":<digits>}` closing it (a context object that
+  // happens to hold such a key ends in "}}").
+  const at = lease.indexOf(RECOVERED_TAIL, lease.length - RECOVERED_TAIL.length - 16);
+  if (at === -1) return false;
+  return /^\d+}$/.test(lease.slice(at + RECOVERED_TAIL.length));
 }
 
 /** Longest a blocked wait for new jobs lasts before it is issued again (seconds). */
 const IDLE_BLOCK_SECONDS = 5;
 
 export interface PipelineRunnerDeps {
+  /** The connection of the pipeline's own commands (the process's worker connection). */
   command: RedisClient;
   /** A connection of the pipeline's own for BLMOVE (on a Cluster, a client of its own). */
   createBlocking: () => RedisClient;

@@ -117,6 +117,7 @@ describe('Sentinel: one master, one replica, one sentinel', () => {
     // The engine's connections are on the new master now, the old one is a replica.
     const clients = (await replica.admin.call('CLIENT', 'LIST')) as string;
     expect(clients).toContain(`name=flume:${namespace}:command `);
+    expect(clients).toContain(`name=flume:${namespace}:worker `);
     expect(clients).toContain(`name=flume:${namespace}:pipeline:flow `);
     expect(await master.admin.info('replication')).toMatch(/role:slave/);
     expect(logger.find(/unexpected error/)).toEqual([]);
