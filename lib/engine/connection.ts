@@ -292,7 +292,7 @@ export class RedisConnections {
     redis.on('node error', (err: Error, node: string) => {
       redact(err);
       const key = `${node} ${err.message}`;
-      if (logged.has(key)) return;
+      if (logged.has(key) || this.closing) return;
       logged.add(key);
       this.logger.warn(
         `Redis connection "${label}" to cluster node ${node} failed: ${err.message}. ` +
