@@ -1,4 +1,10 @@
-import { Module, type DynamicModule, type Provider } from '@nestjs/common';
+import {
+  Injectable,
+  Module,
+  type DynamicModule,
+  type OnModuleDestroy,
+  type Provider,
+} from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { FlumeConfigError } from './engine/index.js';
 import { FlumeClient } from './flume.client.js';
@@ -41,8 +47,30 @@ const CORE_PROVIDERS: Provider[] = [
 ];
 
 /**
+ * Holds every provider of the module, globally, so `FlumeClient` and `FlumeProducer`
+ * inject anywhere. Internal: apps import `FlumeModule`, which imports this.
+ */
+@Module({})
+export class FlumeCoreModule {}
+
+/**
+ * Stops the pipelines when the app closes, from the non-global `FlumeModule`. Nest
+ * destroys global modules last; from here the drain runs before them (database and
+ * config modules are usually global) and before the modules deeper in the import tree,
+ * so jobs do not start against resources that are already closed.
+ */
+@Injectable()
+class FlumeShutdown implements OnModuleDestroy {
+  constructor(private readonly producer: FlumeProducer) {}
+
+  onModuleDestroy(): Promise<void> {
+    return this.producer.close();
+  }
+}
+
+/**
  * Runs jobs from Redis queues through `@Worker` classes. Import it once, in the root
- * module; it is global, so `FlumeClient` and `FlumeProducer` inject anywhere.
+ * module; its providers are global, so `FlumeClient` and `FlumeProducer` inject anywhere.
  */
 @Module({})
 export class FlumeModule {
@@ -75,9 +103,9 @@ export class FlumeModule {
     pipelineNames: readonly string[],
     imports: NonNullable<DynamicModule['imports']>,
   ): DynamicModule {
-    return {
+    const core: DynamicModule = {
       global: true,
-      module: FlumeModule,
+      module: FlumeCoreModule,
       imports: [DiscoveryModule, ...imports],
       providers: [
         ...optionsProviders,
@@ -93,5 +121,6 @@ export class FlumeModule {
         ...pipelineNames.map(getPipelineToken),
       ],
     };
+    return { module: FlumeModule, imports: [core], providers: [FlumeShutdown], exports: [core] };
   }
 }

@@ -222,8 +222,10 @@ export class PipelineRunner {
 
   private async fetchLoop(): Promise<void> {
     const signal = this.stopping.signal;
-    // Know the pauses stored in Redis before taking anything.
+    // Know the pauses stored in Redis before taking anything, and wait for the
+    // pipeline's own connection (the worker connection) too.
     await this.deps.paused.loaded;
+    await untilReady(this.deps.command, signal);
     // Started once Redis answered: a first run on a connection still connecting would
     // fail, warn, and put the next run (due jobs, expired leases) a whole period later.
     if (!signal.aborted) {
