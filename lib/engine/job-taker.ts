@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Instrumentation } from './instrumentation.js';
 import type { QueueKeys } from './keys.js';
 import type { RateLimiter } from './rate-limiter.js';
@@ -17,17 +18,46 @@ export interface JobTakerDeps {
   instrumentation?: Instrumentation;
 }
 
+/** How long Redis keeps the record of a take: ample for a reconnection to ask for it. */
+const TAKE_RECORD_MS = 10 * 60_000;
+
+/** Who takes: makes take tokens unique across processes. */
+const PROCESS_ID = randomUUID().slice(0, 8);
+let takes = 0;
+
 /** Leases jobs of one queue: as many as asked, never more than the rate limit allows. */
 export class JobTaker {
+  /** A take that failed on our side: it may have run in Redis, its reply lost. */
+  private unconfirmed?: string;
+
   constructor(private readonly deps: JobTakerDeps) {}
 
+  /**
+   * Hands back the jobs of a take whose reply was lost, if it ran. Call before the
+   * next take, and at shutdown; rejects while Redis is away (then call again).
+   */
+  async settleLostTake(): Promise<void> {
+    const token = this.unconfirmed;
+    if (token === undefined) return;
+    await this.deps.scripts.abandonTake(this.deps.keys, token);
+    if (this.unconfirmed === token) this.unconfirmed = undefined;
+  }
+
   async take(free: number): Promise<TakeOutcome> {
+    await this.settleLostTake();
     const { limiter, scripts, keys, leaseMs } = this.deps;
     const permit = limiter ? await limiter.acquire(free) : undefined;
     if (permit?.granted === 0) return { kind: 'limited', waitMs: permit.waitMs };
     const wanted = permit?.granted ?? free;
     const started = Date.now();
-    const leases = await scripts.take(keys, wanted, leaseMs);
+    const token = `${PROCESS_ID}:${++takes}`;
+    let leases: string[];
+    try {
+      leases = await scripts.take(keys, wanted, leaseMs, token, TAKE_RECORD_MS);
+    } catch (err) {
+      this.unconfirmed = token;
+      throw err;
+    }
     if (permit) {
       // Neither is awaited: the jobs start right after this, and the restamp bounds
       // their start time only if no round trip comes in between. Redis applies both

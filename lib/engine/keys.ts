@@ -19,6 +19,11 @@ export interface QueueKeys {
   readonly dead: string;
 }
 
+/** Record of one take (see take-4.lua), named by the taker's token; same hash tag as its queue. */
+export function takeRecordKey(keys: QueueKeys, token: string): string {
+  return `${keys.waiting}:take:${token}`;
+}
+
 /** Sliding window of a rate limit; its own hash tag, as pipelines of many queues may share it. */
 export function rateLimitKey(namespace: string, key: string): string {
   return `${namespace}:limit:{${key}}`;

@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import type { RedisClient } from './connection.js';
-import type { QueueKeys } from './keys.js';
+import { takeRecordKey, type QueueKeys } from './keys.js';
 
 /** The Lua scripts, by file name; the number in the name is how many KEYS it takes. */
 const SCRIPTS = {
-  flumeTake: 'take-3.lua',
+  flumeTake: 'take-4.lua',
+  flumeAbandonTake: 'abandon-take-3.lua',
   flumeSettle: 'settle-3.lua',
   flumePromote: 'promote-3.lua',
   flumeRecover: 'recover-3.lua',
@@ -50,16 +51,36 @@ export class Scripts {
     return (this.redis as unknown as Record<ScriptName, ScriptCall>)[name].bind(this.redis);
   }
 
-  /** Leases up to `count` waiting jobs; resolves to the leases, oldest first. */
-  async take(keys: QueueKeys, count: number, leaseMs: number): Promise<string[]> {
+  /**
+   * Leases up to `count` waiting jobs; resolves to the leases, oldest first. `token`
+   * names a record of the take, kept `recordMs`, for `abandonTake`.
+   */
+  async take(
+    keys: QueueKeys,
+    count: number,
+    leaseMs: number,
+    token: string,
+    recordMs: number,
+  ): Promise<string[]> {
     const leases = await this.run('flumeTake')(
       keys.waiting,
       keys.processing,
       keys.leaseSeq,
+      takeRecordKey(keys, token),
       count,
       leaseMs,
+      recordMs,
     );
     return leases as string[];
+  }
+
+  /** Hands back the jobs of take `token` if it ran but its reply was lost; resolves to how many. */
+  async abandonTake(keys: QueueKeys, token: string): Promise<number> {
+    return (await this.run('flumeAbandonTake')(
+      takeRecordKey(keys, token),
+      keys.processing,
+      keys.waiting,
+    )) as number;
   }
 
   /** Ends a lease and files the job's new payload under retry or dead. */

@@ -18,7 +18,7 @@ import {
 } from '../support/redis.js';
 
 /** The engine's own take script, run by hand: a "worker" that takes jobs and then dies. */
-const TAKE_LUA = readFileSync(new URL('../../lib/engine/lua/take-3.lua', import.meta.url), 'utf8');
+const TAKE_LUA = readFileSync(new URL('../../lib/engine/lua/take-4.lua', import.meta.url), 'utf8');
 
 const VISIBILITY_TIMEOUT = 1_000;
 
@@ -82,12 +82,14 @@ describe('recovery of abandoned jobs, and leases of long jobs', () => {
     const keys = keysOf(namespace, queue);
     return (await redis.eval(
       TAKE_LUA,
-      3,
+      4,
       keys.waiting,
       keys.processing,
       keys.leaseSeq,
+      `${keys.waiting}:take:dead-worker`,
       count,
       leaseMs,
+      60_000,
     )) as string[];
   }
 

@@ -5,9 +5,15 @@
   KEYS[1] waiting list
   KEYS[2] processing sorted set
   KEYS[3] lease id counter
+  KEYS[4] record of this take (a key named by the caller's take token)
 
   ARGV[1] how many jobs to take at most (integer > 0)
   ARGV[2] lease length in ms
+  ARGV[3] how long the record of this take is kept, in ms
+
+  The record ("<first lease id> <last lease id> <deadline>") lets a caller whose reply
+  was lost (the connection dropped after the script ran) hand exactly these jobs back
+  with abandon-take-3.lua instead of leaving them leased to nobody until they expire.
 
   Returns the leases taken, oldest job first. A lease is "<lease id>|<payload>": the
   id makes each delivery distinct, so a late acknowledgement of an expired lease
@@ -22,6 +28,7 @@ local now = redis.call('TIME')
 local deadline = now[1] * 1000 + math.floor(now[2] / 1000) + tonumber(ARGV[2])
 local last_id = redis.call('INCRBY', KEYS[3], #jobs)
 local first_id = last_id - #jobs + 1
+redis.call('SET', KEYS[4], first_id .. ' ' .. last_id .. ' ' .. deadline, 'PX', ARGV[3])
 
 local leases = {}
 local zadd_args = {}
