@@ -29,6 +29,8 @@ let takes = 0;
 export class JobTaker {
   /** A take that failed on our side: it may have run in Redis, its reply lost. */
   private unconfirmed?: string;
+  /** The last take whose reply arrived: the next take deletes its record. */
+  private confirmed = 'none';
 
   constructor(private readonly deps: JobTakerDeps) {}
 
@@ -43,6 +45,12 @@ export class JobTaker {
     if (this.unconfirmed === token) this.unconfirmed = undefined;
   }
 
+  /** At shutdown: hands back a lost take's jobs and deletes the last take's record. */
+  async close(): Promise<void> {
+    await this.settleLostTake();
+    await this.deps.scripts.forgetTake(this.deps.keys, this.confirmed);
+  }
+
   async take(free: number): Promise<TakeOutcome> {
     await this.settleLostTake();
     const { limiter, scripts, keys, leaseMs } = this.deps;
@@ -53,11 +61,12 @@ export class JobTaker {
     const token = `${PROCESS_ID}:${++takes}`;
     let leases: string[];
     try {
-      leases = await scripts.take(keys, wanted, leaseMs, token, TAKE_RECORD_MS);
+      leases = await scripts.take(keys, wanted, leaseMs, token, this.confirmed, TAKE_RECORD_MS);
     } catch (err) {
       this.unconfirmed = token;
       throw err;
     }
+    this.confirmed = token;
     if (permit) {
       // Neither is awaited: the jobs start right after this, and the restamp bounds
       // their start time only if no round trip comes in between. Redis applies both

@@ -19,7 +19,7 @@ export interface QueueKeys {
   readonly dead: string;
 }
 
-/** Record of one take (see take-4.lua), named by the taker's token; same hash tag as its queue. */
+/** Record of one take (see take-5.lua), named by the taker's token; same hash tag as its queue. */
 export function takeRecordKey(keys: QueueKeys, token: string): string {
   return `${keys.waiting}:take:${token}`;
 }

@@ -192,7 +192,7 @@ export class PipelineRunner {
     this.recoverer.stop();
     await this.loop;
     // A take cut off just before the stop: its jobs go back now, not at lease expiry.
-    await this.taker.settleLostTake().catch(() => undefined);
+    await this.taker.close().catch(() => undefined);
 
     const notStarted = this.batcher.takeAll().map((ready) => ready.lease);
     if (notStarted.length > 0) {

@@ -4,7 +4,7 @@ import { takeRecordKey, type QueueKeys } from './keys.js';
 
 /** The Lua scripts, by file name; the number in the name is how many KEYS it takes. */
 const SCRIPTS = {
-  flumeTake: 'take-4.lua',
+  flumeTake: 'take-5.lua',
   flumeAbandonTake: 'abandon-take-3.lua',
   flumeSettle: 'settle-3.lua',
   flumePromote: 'promote-3.lua',
@@ -53,13 +53,15 @@ export class Scripts {
 
   /**
    * Leases up to `count` waiting jobs; resolves to the leases, oldest first. `token`
-   * names a record of the take, kept `recordMs`, for `abandonTake`.
+   * names a record of the take, kept `recordMs`, for `abandonTake`; the record of
+   * `previous` (a take whose reply arrived) is deleted.
    */
   async take(
     keys: QueueKeys,
     count: number,
     leaseMs: number,
     token: string,
+    previous: string,
     recordMs: number,
   ): Promise<string[]> {
     const leases = await this.run('flumeTake')(
@@ -67,11 +69,17 @@ export class Scripts {
       keys.processing,
       keys.leaseSeq,
       takeRecordKey(keys, token),
+      takeRecordKey(keys, previous),
       count,
       leaseMs,
       recordMs,
     );
     return leases as string[];
+  }
+
+  /** Deletes the record of take `token` (its reply arrived; nothing to abandon). */
+  async forgetTake(keys: QueueKeys, token: string): Promise<void> {
+    await this.redis.del(takeRecordKey(keys, token));
   }
 
   /** Hands back the jobs of take `token` if it ran but its reply was lost; resolves to how many. */

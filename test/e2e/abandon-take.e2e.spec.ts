@@ -23,8 +23,8 @@ describe.skipIf(process.env.FLUME_TEST_CLUSTER === '1')(
 
     it('puts that take’s jobs back at the head, unchanged, and nothing else', async () => {
       await redis.rpush(keys.waiting, 'a', 'b', 'c', 'd', 'e');
-      const kept = await scripts.take(keys, 2, 60_000, 'p1:1', 60_000);
-      const lost = await scripts.take(keys, 2, 60_000, 'p1:2', 60_000);
+      const kept = await scripts.take(keys, 2, 60_000, 'p1:1', 'none', 60_000);
+      const lost = await scripts.take(keys, 2, 60_000, 'p1:2', 'p1:1', 60_000);
       expect(kept.map((lease) => lease.split('|')[1])).toEqual(['a', 'b']);
       expect(lost.map((lease) => lease.split('|')[1])).toEqual(['c', 'd']);
 

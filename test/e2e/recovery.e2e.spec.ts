@@ -18,7 +18,7 @@ import {
 } from '../support/redis.js';
 
 /** The engine's own take script, run by hand: a "worker" that takes jobs and then dies. */
-const TAKE_LUA = readFileSync(new URL('../../lib/engine/lua/take-4.lua', import.meta.url), 'utf8');
+const TAKE_LUA = readFileSync(new URL('../../lib/engine/lua/take-5.lua', import.meta.url), 'utf8');
 
 const VISIBILITY_TIMEOUT = 1_000;
 
@@ -82,11 +82,12 @@ describe('recovery of abandoned jobs, and leases of long jobs', () => {
     const keys = keysOf(namespace, queue);
     return (await redis.eval(
       TAKE_LUA,
-      4,
+      5,
       keys.waiting,
       keys.processing,
       keys.leaseSeq,
       `${keys.waiting}:take:dead-worker`,
+      `${keys.waiting}:take:none`,
       count,
       leaseMs,
       60_000,

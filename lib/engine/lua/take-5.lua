@@ -6,6 +6,8 @@
   KEYS[2] processing sorted set
   KEYS[3] lease id counter
   KEYS[4] record of this take (a key named by the caller's take token)
+  KEYS[5] record of the caller's previous take, whose reply arrived: deleted here, so
+          a taker leaves at most one record behind (and no extra round trip)
 
   ARGV[1] how many jobs to take at most (integer > 0)
   ARGV[2] lease length in ms
@@ -19,6 +21,7 @@
   id makes each delivery distinct, so a late acknowledgement of an expired lease
   cannot remove the lease of the worker that now holds the same job.
 ]]
+redis.call('DEL', KEYS[5])
 local jobs = redis.call('LPOP', KEYS[1], ARGV[1])
 if not jobs then
   return {}
