@@ -2,6 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { queueKeys } from '../../lib/engine/keys.js';
 import { FAULT_QUEUE } from './fixtures/fixture-config.js';
 import { readRuns } from './support/accounting.js';
+import { resumeAndSettle } from './support/after-outage.js';
 import { untilAll } from './support/app-process.js';
 import { recoveredCount, rejectionWindow, report } from './support/report.js';
 import { Scenario } from './support/scenario.js';
@@ -57,50 +58,20 @@ describe('fault: failover, the old master answers READONLY', () => {
     await a.call('REPLICAOF', '127.0.0.1', String(replica.port));
     await a.call('CLIENT', 'UNPAUSE');
     const failedOverAt = Date.now();
-    worker.mark();
-    const enqueuedAtFailover = producer.enqueued.length;
-
-    await untilAll(
-      both,
-      () =>
-        worker.firstStartAfterMark !== undefined && producer.enqueued.length > enqueuedAtFailover,
-      'the worker and the producer to resume on the new master',
-      15_000,
-    );
-    const workerResumeMs = worker.firstStartAfterMark! - failedOverAt;
-    const startedAtFailover = worker.startedCount;
-    await untilAll(
-      both,
-      () => worker.startedCount >= startedAtFailover + 200,
-      '200 more jobs after the failover',
-    );
-
-    producer.send({ type: 'stop-producing' });
-    await producer.until(
-      () => producer.produced !== undefined,
-      'the producer to settle its enqueues',
-    );
-    const resolved = new Set(producer.enqueued);
-    const drainFrom = Date.now();
-    // Jobs leased to no one (a take whose reply was lost) come back after the
-    // visibility timeout: the wait allows for it, and the figures count them.
-    await worker.until(
-      () => [...resolved].every((id) => worker.finished.has(id)),
-      'every resolved enqueue to be done',
-      VISIBILITY_TIMEOUT + 15_000,
-    );
-    const drainMs = Date.now() - drainFrom;
-    // Settled: nothing waiting and no lease left (acks in flight land, leases whose
-    // ack was lost expire and run again).
-    await expect
-      .poll(async () => (await b.zcard(keys.processing)) + (await b.llen(keys.waiting)), {
-        timeout: VISIBILITY_TIMEOUT + 15_000,
-        interval: 100,
-      })
-      .toBe(0);
-    producer.kill('SIGTERM');
-    worker.kill('SIGTERM');
-    const exits = await Promise.all(both.map((p) => p.exited));
+    const {
+      workerResumeMs,
+      resolved,
+      allDoneMs: drainMs,
+      exits,
+    } = await resumeAndSettle({
+      worker,
+      producer,
+      redis: b,
+      keys,
+      endedAt: failedOverAt,
+      settleWithinMs: VISIBILITY_TIMEOUT + 15_000,
+      outage: 'the failover',
+    });
 
     const readonlyReplies = Number(
       /errorstat_READONLY:count=(\d+)/.exec(await a.info('errorstats'))?.[1] ?? 0,

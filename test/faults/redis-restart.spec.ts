@@ -3,6 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { queueKeys } from '../../lib/engine/keys.js';
 import { FAULT_QUEUE } from './fixtures/fixture-config.js';
 import { readRuns } from './support/accounting.js';
+import { resumeAndSettle } from './support/after-outage.js';
 import { untilAll } from './support/app-process.js';
 import { recoveredCount, rejectionWindow, report } from './support/report.js';
 import { Scenario } from './support/scenario.js';
@@ -55,49 +56,15 @@ async function runOutage(scenario: Scenario, outage: Outage) {
   await sleep(OUTAGE_MS); // The outage itself: the fault being injected, not a wait for an event.
   await server.start();
   const restartedAt = Date.now();
-  worker.mark();
-  const enqueuedAtRestart = producer.enqueued.length;
-  await untilAll(
-    both,
-    () => worker.firstStartAfterMark !== undefined && producer.enqueued.length > enqueuedAtRestart,
-    'the worker and the producer to resume',
-    15_000,
-  );
-  const workerResumeMs = worker.firstStartAfterMark! - restartedAt;
-  const startedAtRestart = worker.startedCount;
-  await untilAll(
-    both,
-    () => worker.startedCount >= startedAtRestart + 200,
-    '200 more jobs after the restart',
-  );
-
-  producer.send({ type: 'stop-producing' });
-  await producer.until(
-    () => producer.produced !== undefined,
-    'the producer to settle its enqueues',
-  );
-  const stoppedProducingAt = Date.now();
-  const resolved = new Set(producer.enqueued);
-  const settleWithinMs = outage.settleWithinMs ?? outage.visibilityTimeout + 15_000;
-  // Jobs leased to no one (a take whose reply was lost) come back after the
-  // visibility timeout: the wait allows for it, and the figures count them.
-  await worker.until(
-    () => [...resolved].every((id) => worker.finished.has(id)),
-    'every resolved enqueue to be done',
-    settleWithinMs,
-  );
-  const allDoneMs = Date.now() - stoppedProducingAt;
-  // Settled: nothing waiting and no lease left (acks in flight land, leases of jobs
-  // that ran but whose ack was lost expire and run again).
-  await expect
-    .poll(async () => (await redis.zcard(keys.processing)) + (await redis.llen(keys.waiting)), {
-      timeout: settleWithinMs,
-      interval: 100,
-    })
-    .toBe(0);
-  producer.kill('SIGTERM');
-  worker.kill('SIGTERM');
-  const exits = await Promise.all(both.map((p) => p.exited));
+  const { workerResumeMs, resolved, allDoneMs, exits } = await resumeAndSettle({
+    worker,
+    producer,
+    redis,
+    keys,
+    endedAt: restartedAt,
+    settleWithinMs: outage.settleWithinMs ?? outage.visibilityTimeout + 15_000,
+    outage: 'the restart',
+  });
 
   const runs = await readRuns(redis, scenario.marks);
   const rejected = producer.rejected;
