@@ -298,7 +298,8 @@ describe('retries and the dead set', () => {
     }
     await log.untilCount(4, 'DoomedWorker');
     await expect.poll(deadJids).toContain(more[2]);
-    // Only the newest three are kept.
-    expect(await deadJids()).toEqual(more);
+    // Only the newest three are kept. (Jobs that died in the same millisecond share a
+    // score, and Redis orders those by member: compare the sets, not the order.)
+    expect((await deadJids()).sort()).toEqual([...more].sort());
   });
 });
