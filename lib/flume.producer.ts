@@ -46,11 +46,7 @@ export class FlumeProducer implements OnApplicationBootstrap, OnModuleDestroy {
   /** The handle of pipeline `name`. Throws FlumeConfigError for an unknown name. */
   pipeline(name: string): FlumePipeline {
     const pipeline = this.pipelines.get(name);
-    if (!pipeline) {
-      // The engine's words, spelled here too: test mode has no engine to ask.
-      const known = [...this.pipelines.keys()].map((n) => `"${n}"`).join(', ') || 'none';
-      throw new FlumeConfigError(`Unknown pipeline "${name}". Configured pipelines: ${known}.`);
-    }
+    if (!pipeline) throw FlumeConfigError.unknownPipeline(name, this.pipelines.keys());
     return pipeline;
   }
 

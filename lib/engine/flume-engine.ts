@@ -5,7 +5,7 @@ import { Inspector } from './inspector.js';
 import { Instrumentation } from './instrumentation.js';
 import { pausedPipelinesKey } from './keys.js';
 import type { FlumeLogger } from './logger.js';
-import type { ResolvedOptions, ResolvedPipeline } from './options.js';
+import type { ResolvedOptions } from './options.js';
 import { PausedPipelines } from './paused-pipelines.js';
 import { resolvePauseOptions, type PauseOptions } from './pause-options.js';
 import { PipelineRunner } from './pipeline-runner.js';
@@ -73,17 +73,11 @@ export class FlumeEngine {
     }
   }
 
-  /** Options of pipeline `name`; throws a FlumeConfigError naming the pipelines there are. */
-  pipelineOptions(name: string): ResolvedPipeline {
-    return this.runner(name) && this.options.pipelines.find((p) => p.name === name)!;
-  }
-
   /** The runner of pipeline `name`; throws a FlumeConfigError naming the pipelines there are. */
   runner(name: string): PipelineRunner {
     const runner = this.runners.get(name);
     if (runner) return runner;
-    const known = [...this.runners.keys()].map((n) => `"${n}"`).join(', ') || 'none';
-    throw new FlumeConfigError(`Unknown pipeline "${name}". Configured pipelines: ${known}.`);
+    throw FlumeConfigError.unknownPipeline(name, this.runners.keys());
   }
 
   /** Starts every configured pipeline; call once workers are registered. */
@@ -107,11 +101,6 @@ export class FlumeEngine {
   /** Resumes pipelines `names` (see PauseOptions). */
   resume(names: readonly string[], opts?: PauseOptions): Promise<void> {
     return this.setPaused(names, false, opts);
-  }
-
-  /** Names of every configured pipeline. */
-  pipelineNames(): string[] {
-    return [...this.runners.keys()];
   }
 
   /** Drains every pipeline (see PipelineRunner.stop), then closes the connections. Idempotent. */
