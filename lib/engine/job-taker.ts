@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import type { Instrumentation } from './instrumentation.js';
 import type { QueueKeys } from './keys.js';
 import type { RateLimiter } from './rate-limiter.js';
 import type { Scripts } from './scripts.js';
+import { uniqueToken } from './unique-token.js';
 
 /** What one take brought: leases, or a wait because the rate limit is used up. */
 export type TakeOutcome = { kind: 'taken'; leases: string[] } | { kind: 'limited'; waitMs: number };
@@ -20,10 +20,6 @@ export interface JobTakerDeps {
 
 /** How long Redis keeps the record of a take: ample for a reconnection to ask for it. */
 const TAKE_RECORD_MS = 10 * 60_000;
-
-/** Who takes: makes take tokens unique across processes. */
-const PROCESS_ID = randomUUID().slice(0, 8);
-let takes = 0;
 
 /** Leases jobs of one queue: as many as asked, never more than the rate limit allows. */
 export class JobTaker {
@@ -58,7 +54,7 @@ export class JobTaker {
     if (permit?.granted === 0) return { kind: 'limited', waitMs: permit.waitMs };
     const wanted = permit?.granted ?? free;
     const started = Date.now();
-    const token = `${PROCESS_ID}:${++takes}`;
+    const token = uniqueToken();
     let leases: string[];
     try {
       leases = await scripts.take(keys, wanted, leaseMs, token, this.confirmed, TAKE_RECORD_MS);

@@ -1,14 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import type { Scripts } from './scripts.js';
-
-/** Who asks: makes every permit member unique across processes. */
-const PROCESS_ID = randomUUID().slice(0, 8);
-/**
- * Calls so far in this process, across every limiter: limiters of one process (two
- * pipelines sharing a key, or two apps) must not reuse a member, or a ZADD would only
- * re-score a permit another limiter holds and the window would count it once.
- */
-let calls = 0;
+import { uniqueToken } from './unique-token.js';
 
 /**
  * Margin added to the window. A permit is recorded when jobs are taken; the job
@@ -48,7 +39,10 @@ export class RateLimiter {
     release: (unused: number) => Promise<void>;
     beforeStart: (used: number) => Promise<void>;
   }> {
-    const prefix = `${PROCESS_ID}:${++calls}:`;
+    // Unique across limiters too (two pipelines sharing a key, or two apps in one
+    // process): a reused member would only re-score a permit another limiter holds,
+    // and the window would count it once.
+    const prefix = `${uniqueToken()}:`;
     const askedAt = performance.now();
     const { granted, waitMs, stampedAt } = await this.scripts.limit(
       this.key,
