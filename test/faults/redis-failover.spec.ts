@@ -2,8 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { queueKeys } from '../../lib/engine/keys.js';
 import { FAULT_QUEUE } from './fixtures/fixture-config.js';
 import { readRuns } from './support/accounting.js';
-import { resumeAndSettle } from './support/after-outage.js';
-import { untilAll } from './support/app-process.js';
+import { resumeAndSettle, startSteadyLoad } from './support/outage-load.js';
 import { recoveredCount, rejectionWindow, report } from './support/report.js';
 import { Scenario } from './support/scenario.js';
 import { TcpProxy } from './support/tcp-proxy.js';
@@ -12,9 +11,6 @@ import { TcpProxy } from './support/tcp-proxy.js';
 // failover (a TCP proxy standing for DNS or a virtual IP). A replica is promoted, the
 // old master demoted to a replica of it: the apps' open connections still reach the
 // old master, which now answers READONLY to every write.
-const ENQUEUE_EVERY_MS = 10;
-const JOB_MS = 5;
-const CONCURRENCY = 20;
 const VISIBILITY_TIMEOUT = 15_000;
 const RESUME_WITHIN_MS = 5_000;
 
@@ -35,18 +31,7 @@ describe('fault: failover, the old master answers READONLY', () => {
     const keys = queueKeys(scenario.namespace, FAULT_QUEUE);
 
     const flume = { visibilityTimeout: VISIBILITY_TIMEOUT, commandTimeout: 1_000 };
-    const worker = await scenario.spawn('worker', { maxDemand: CONCURRENCY, flume });
-    const producer = await scenario.spawn('producer', {
-      maxDemand: 0,
-      flume,
-      produce: { intervalMs: ENQUEUE_EVERY_MS, jobMs: JOB_MS },
-    });
-    const both = [worker, producer];
-    await untilAll(
-      both,
-      () => producer.enqueued.length >= 200 && worker.finishedCount >= 100,
-      'a steady state before the failover',
-    );
+    const { worker, producer, both } = await startSteadyLoad(scenario, flume, 'the failover');
 
     // A manual failover without losing writes: hold writes on the old master, let the
     // replica catch up, promote it, point the address at it, demote the old master.

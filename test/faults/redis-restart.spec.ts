@@ -3,8 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { queueKeys } from '../../lib/engine/keys.js';
 import { FAULT_QUEUE } from './fixtures/fixture-config.js';
 import { readRuns } from './support/accounting.js';
-import { resumeAndSettle } from './support/after-outage.js';
-import { untilAll } from './support/app-process.js';
+import { resumeAndSettle, startSteadyLoad } from './support/outage-load.js';
 import { recoveredCount, rejectionWindow, report } from './support/report.js';
 import { Scenario } from './support/scenario.js';
 
@@ -12,9 +11,6 @@ import { Scenario } from './support/scenario.js';
 // app), a worker app, and Redis (own redis-server, AOF on) stopped for 5 s and
 // started again on the same port and files.
 const OUTAGE_MS = 5_000;
-const ENQUEUE_EVERY_MS = 10;
-const JOB_MS = 5;
-const CONCURRENCY = 20;
 /** How long an enqueue waits for Redis before it rejects. */
 const COMMAND_TIMEOUT = 1_000;
 const RESUME_WITHIN_MS = 5_000;
@@ -37,18 +33,7 @@ async function runOutage(scenario: Scenario, outage: Outage) {
   const redis = scenario.inspector();
   const keys = queueKeys(scenario.namespace, FAULT_QUEUE);
   const flume = { visibilityTimeout: outage.visibilityTimeout, commandTimeout: COMMAND_TIMEOUT };
-  const worker = await scenario.spawn('worker', { maxDemand: CONCURRENCY, flume });
-  const producer = await scenario.spawn('producer', {
-    maxDemand: 0,
-    flume,
-    produce: { intervalMs: ENQUEUE_EVERY_MS, jobMs: JOB_MS },
-  });
-  const both = [worker, producer];
-  await untilAll(
-    both,
-    () => producer.enqueued.length >= 200 && worker.finishedCount >= 100,
-    'a steady state before the outage',
-  );
+  const { worker, producer, both } = await startSteadyLoad(scenario, flume, 'the outage');
 
   const enqueuedBefore = producer.enqueued.length;
   const stoppedAt = Date.now();

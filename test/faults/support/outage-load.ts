@@ -2,6 +2,36 @@ import type { Redis } from 'ioredis';
 import { expect } from 'vitest';
 import type { QueueKeys } from '../../../lib/engine/keys.js';
 import { untilAll, type AppProcess } from './app-process.js';
+import type { FixtureOverrides, Scenario } from './scenario.js';
+
+/** The load both outage scenarios run under: an enqueue every 10 ms, jobs of 5 ms. */
+const ENQUEUE_EVERY_MS = 10;
+const JOB_MS = 5;
+const CONCURRENCY = 20;
+
+/**
+ * Starts a worker and a producer with `flume` options and waits for a steady state
+ * (200 enqueued, 100 done) before `what` (the outage) is injected.
+ */
+export async function startSteadyLoad(
+  scenario: Scenario,
+  flume: FixtureOverrides['flume'],
+  what: string,
+): Promise<{ worker: AppProcess; producer: AppProcess; both: AppProcess[] }> {
+  const worker = await scenario.spawn('worker', { maxDemand: CONCURRENCY, flume });
+  const producer = await scenario.spawn('producer', {
+    maxDemand: 0,
+    flume,
+    produce: { intervalMs: ENQUEUE_EVERY_MS, jobMs: JOB_MS },
+  });
+  const both = [worker, producer];
+  await untilAll(
+    both,
+    () => producer.enqueued.length >= 200 && worker.finishedCount >= 100,
+    `a steady state before ${what}`,
+  );
+  return { worker, producer, both };
+}
 
 /** What happened once Redis was back, for the figures and the asserts. */
 export interface AfterOutage {
