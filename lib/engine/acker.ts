@@ -1,12 +1,14 @@
-import type { RedisClient } from './connection.js';
+import type { QueueKeys } from './keys.js';
 import type { FlumeLogger } from './logger.js';
+import type { RedisStore } from './redis-store.js';
 import { Signal } from './wait.js';
 
 /**
- * Ends the leases of finished jobs. One ZREM is in flight at a time; leases that
- * finish meanwhile go out together in the next one, so under load many jobs cost
- * one command. A failed ZREM is tried again later: until then the job keeps its
- * lease, and at worst runs again after the visibility timeout (at-least-once).
+ * Ends the leases of finished jobs, by lease id. One ack is in flight at a time;
+ * leases that finish meanwhile go out together in the next one, so under load many
+ * jobs cost one script call. A failed ack is tried again later: until then the job
+ * keeps its lease, and at worst runs again after the visibility timeout
+ * (at-least-once).
  */
 export class Acker {
   private pending: string[] = [];
@@ -15,13 +17,13 @@ export class Acker {
   private failures = 0;
 
   constructor(
-    private readonly redis: RedisClient,
-    private readonly processingKey: string,
+    private readonly store: RedisStore,
+    private readonly keys: QueueKeys,
     private readonly logger: FlumeLogger,
   ) {}
 
-  ack(lease: string): void {
-    this.pending.push(lease);
+  ack(leaseId: string): void {
+    this.pending.push(leaseId);
     if (!this.inFlight) void this.flush();
   }
 
@@ -38,7 +40,7 @@ export class Acker {
     const batch = this.pending;
     this.pending = [];
     try {
-      await this.redis.zrem(this.processingKey, ...batch);
+      await this.store.ack(this.keys, batch);
       this.failures = 0;
     } catch (err) {
       this.failures++;
@@ -49,7 +51,7 @@ export class Acker {
       }
       // Retry a few times (the connection may come back); past that the lease
       // expires and the job is recovered instead.
-      if (this.failures <= 3 && this.redis.status !== 'end') {
+      if (this.failures <= 3 && this.store.redis.status !== 'end') {
         this.pending = batch.concat(this.pending);
         await new Promise((resolve) => setTimeout(resolve, 200 * this.failures));
       }

@@ -5,7 +5,7 @@ export const DEFAULTS = {
   maxRetries: 5,
   backoffInitial: 500,
   backoffMax: 10_000,
-  visibilityTimeout: 600_000,
+  visibilityTimeout: 30_000,
   shutdownTimeout: 25_000,
   schedulerPollInterval: 1_000,
   commandTimeout: 5_000,

@@ -1,9 +1,10 @@
-import type { RedisClient, RedisConnections } from './connection.js';
+import type { RedisConnections } from './connection.js';
 import type { Instrumentation } from './instrumentation.js';
 import type { JobSink } from './job-sink.js';
 import type { ResolvedOptions } from './options.js';
 import { checkDueAt, encodeBulk, keysOfQueue } from './new-jobs.js';
 import { encodeNewJob, type NewJob } from './payload.js';
+import type { RedisStore } from './redis-store.js';
 
 /** Jobs per RPUSH in a bulk enqueue: keeps each command a reasonable size. */
 const BULK_CHUNK = 5_000;
@@ -15,6 +16,7 @@ const BULK_CHUNK = 5_000;
 export class Enqueuer implements JobSink {
   constructor(
     private readonly connections: RedisConnections,
+    private readonly store: RedisStore,
     private readonly options: Pick<ResolvedOptions, 'namespace' | 'maxPayloadBytes' | 'instrument'>,
     private readonly instrumentation: Instrumentation,
   ) {}
@@ -23,7 +25,7 @@ export class Enqueuer implements JobSink {
   async enqueue(job: NewJob): Promise<string> {
     const keys = this.keysOf(job.queue);
     const { jid, payload } = this.encode(job);
-    await this.send((redis) => redis.rpush(keys.waiting, payload));
+    await this.send(() => this.store.push(keys, payload));
     this.emit(job.queue, [payload]);
     return jid;
   }
@@ -36,7 +38,7 @@ export class Enqueuer implements JobSink {
     if (dueAt <= Date.now()) return this.enqueue(job);
     const keys = this.keysOf(job.queue);
     const { jid, payload } = this.encode(job);
-    await this.send((redis) => redis.zadd(keys.scheduled, Math.round(dueAt), payload));
+    await this.send(() => this.store.schedule(keys, payload, dueAt));
     this.emit(job.queue, [payload]);
     return jid;
   }
@@ -47,29 +49,16 @@ export class Enqueuer implements JobSink {
     const encoded = encodeBulk(jobs, this.options.maxPayloadBytes);
     if (encoded.length === 0) return [];
     const payloads = encoded.map((job) => job.payload);
-    await this.send(async (redis) => {
-      if (payloads.length <= BULK_CHUNK) return redis.rpush(keys.waiting, ...payloads);
-      const transaction = redis.multi();
-      for (let i = 0; i < payloads.length; i += BULK_CHUNK) {
-        transaction.rpush(keys.waiting, ...payloads.slice(i, i + BULK_CHUNK));
-      }
-      const results = await transaction.exec();
-      const failed = results?.find(([err]) => err);
-      if (!results || failed) throw failed?.[0] ?? new Error('the transaction was discarded');
-      return results;
-    });
+    await this.send(() => this.store.pushMany(keys, payloads, BULK_CHUNK));
     this.emit(queue, payloads);
     return encoded.map((job) => job.jid);
   }
 
-  /**
-   * Number of waiting jobs of each queue. One LLEN per queue, sent together: not one
-   * pipeline, which a Redis Cluster refuses when the queues live on different slots.
-   */
+  /** Number of waiting jobs of each queue. */
   async jobCounts(queues: readonly string[]): Promise<Record<string, number>> {
     const keys = queues.map((queue) => this.keysOf(queue));
-    const lengths = await this.connections.send('did not count the jobs', (redis) =>
-      Promise.all(keys.map((key) => redis.llen(key.waiting))),
+    const lengths = await this.connections.send('did not count the jobs', () =>
+      this.store.waitingCounts(keys),
     );
     const counts: Record<string, number> = {};
     queues.forEach((queue, i) => (counts[queue] = lengths[i]));
@@ -92,7 +81,7 @@ export class Enqueuer implements JobSink {
   }
 
   /** Runs a command once Redis is ready; turns connection trouble into FlumeConnectionError. */
-  private send<T>(command: (redis: RedisClient) => Promise<T>): Promise<T> {
+  private send<T>(command: () => Promise<T>): Promise<T> {
     return this.connections.send(
       'did not take the job',
       command,

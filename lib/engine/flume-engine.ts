@@ -9,7 +9,7 @@ import type { ResolvedOptions } from './options.js';
 import { PausedPipelines } from './paused-pipelines.js';
 import { resolvePauseOptions, type PauseOptions } from './pause-options.js';
 import { PipelineRunner } from './pipeline-runner.js';
-import { Scripts } from './scripts.js';
+import { RedisStore } from './redis-store.js';
 import { checkServer } from './server-check.js';
 import { delay } from './wait.js';
 import type { WorkerRegistry } from './worker-registry.js';
@@ -26,7 +26,7 @@ export class FlumeEngine {
   readonly enqueuer: Enqueuer;
   readonly instrumentation = new Instrumentation();
   readonly inspector: Inspector;
-  private readonly scripts: Scripts;
+  private readonly store: RedisStore;
   private readonly paused: PausedPipelines;
   private readonly runners = new Map<string, PipelineRunner>();
   private started = false;
@@ -44,11 +44,11 @@ export class FlumeEngine {
       logger,
     );
     const command = this.connections.command;
-    this.scripts = new Scripts(command);
-    this.enqueuer = new Enqueuer(this.connections, options, this.instrumentation);
-    this.inspector = new Inspector(this.connections, this.scripts, options.namespace);
+    this.store = new RedisStore(command);
+    this.enqueuer = new Enqueuer(this.connections, this.store, options, this.instrumentation);
+    this.inspector = new Inspector(this.connections, this.store, options.namespace);
     this.paused = new PausedPipelines(
-      command,
+      this.store,
       pausedPipelinesKey(options.namespace),
       PAUSE_POLL_MS,
       logger,
@@ -56,13 +56,12 @@ export class FlumeEngine {
     // The pipelines this process runs get a connection of their own, without the
     // command timeout (see RedisConnections.worker); declared-only ones never use theirs.
     const runsAny = options.runPipelines.length > 0;
-    const worker = runsAny ? this.connections.worker : command;
-    const workerScripts = runsAny ? new Scripts(worker) : this.scripts;
+    const workerStore = runsAny ? new RedisStore(this.connections.worker) : this.store;
     for (const pipeline of options.pipelines) {
       const runner = new PipelineRunner(pipeline, {
-        command: worker,
-        createBlocking: () => this.connections.createBlocking(`pipeline:${pipeline.name}`),
-        scripts: workerScripts,
+        store: workerStore,
+        createBlocking: () =>
+          new RedisStore(this.connections.createBlocking(`pipeline:${pipeline.name}`)),
         registry,
         options,
         paused: this.paused,
@@ -86,8 +85,8 @@ export class FlumeEngine {
     this.started = true;
     // Once per boot, when Redis first answers: warn about settings that lose jobs.
     const command = this.connections.command;
-    if (command.status === 'ready') void checkServer(command, this.logger);
-    else command.once('ready', () => void checkServer(command, this.logger));
+    if (command.status === 'ready') void checkServer(this.store, this.logger);
+    else command.once('ready', () => void checkServer(this.store, this.logger));
     if (this.options.runPipelines.length === 0) return;
     this.paused.start();
     for (const name of this.options.runPipelines) this.runners.get(name)!.start();

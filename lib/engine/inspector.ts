@@ -1,22 +1,14 @@
-import type { RedisClient, RedisConnections } from './connection.js';
+import type { RedisConnections } from './connection.js';
 import { FlumePayloadError } from './errors/index.js';
 import type { Job } from './job.js';
 import { keyNameProblemFor, queueKeys, type QueueKeys } from './keys.js';
 import { decodeJob, encodeJob } from './payload.js';
-import type { Scripts } from './scripts.js';
+import type { QueueStats, RedisStore } from './redis-store.js';
 
 /** The sorted sets of a queue whose jobs can be listed, retried now and deleted. */
 export type JobSetName = 'scheduled' | 'retry' | 'dead';
 
-/** How many jobs of a queue are where. */
-export interface QueueStats {
-  waiting: number;
-  /** Leased by a worker (running, or about to). */
-  processing: number;
-  scheduled: number;
-  retry: number;
-  dead: number;
-}
+export type { QueueStats };
 
 /** A job of a scheduled, retry or dead set. */
 export interface ListedJob {
@@ -33,32 +25,35 @@ export interface ListedJob {
 const JOB_SETS: readonly JobSetName[] = ['scheduled', 'retry', 'dead'];
 const JID = /^[0-9A-Za-z-]{1,64}$/;
 
+/**
+ * The payload a dead job is enqueued with to run again: a job starts over with its
+ * full retries; a payload set aside unrun (kept verbatim in `payload`) goes back as it was.
+ */
+function revived(member: string): string {
+  const decoded = decodeJob(member);
+  if (decoded.ok) return encodeJob({ ...decoded.job, retry_count: 0 });
+  let document: unknown;
+  try {
+    document = JSON.parse(member);
+  } catch {
+    return member;
+  }
+  const kept = (document as { payload?: unknown } | null)?.payload;
+  return typeof kept === 'string' ? kept : member;
+}
+
 /** Reads and edits the job sets of queues: the engine's admin surface. */
 export class Inspector {
   constructor(
     private readonly connections: RedisConnections,
-    private readonly scripts: Scripts,
+    private readonly store: RedisStore,
     private readonly namespace: string,
   ) {}
 
   async queueStats(queue: string): Promise<QueueStats> {
     const keys = this.keysOf(queue);
-    // One queue, one slot: a pipeline is fine on a cluster too.
-    const results = await this.send((redis) =>
-      redis
-        .pipeline()
-        .llen(keys.waiting)
-        .zcard(keys.processing)
-        .zcard(keys.scheduled)
-        .zcard(keys.retry)
-        .zcard(keys.dead)
-        .exec(),
-    );
-    const [waiting, processing, scheduled, retry, dead] = results!.map(([err, count]) => {
-      if (err) throw err;
-      return count as number;
-    });
-    return { waiting, processing, scheduled, retry, dead };
+    // Inside send: a command Redis refused (NOPERM, WRONGTYPE) becomes a FlumeConnectionError too.
+    return this.send(() => this.store.stats(keys));
   }
 
   /** Jobs of `set`, soonest (or oldest death) first. */
@@ -72,21 +67,12 @@ export class Inspector {
     if (!Number.isSafeInteger(limit) || limit < 1) {
       throw new FlumePayloadError(`Expected limit to be a positive integer, got: ${String(limit)}`);
     }
-    const flat = await this.send((redis) =>
-      redis.zrange(key, String(offset), String(offset + limit - 1), 'WITHSCORES'),
-    );
-    const listed: ListedJob[] = [];
-    for (let i = 0; i < flat.length; i += 2) {
-      const decoded = decodeJob(flat[i]);
+    const members = await this.send(() => this.store.range(key, offset, limit));
+    return members.map(({ member, score }) => {
+      const decoded = decodeJob(member);
       const job = decoded.ok ? decoded.job : null;
-      listed.push({
-        jid: job?.jid ?? null,
-        job,
-        at: new Date(Number(flat[i + 1])),
-        payload: flat[i],
-      });
-    }
-    return listed;
+      return { jid: job?.jid ?? null, job, at: new Date(score), payload: member };
+    });
   }
 
   /**
@@ -97,20 +83,15 @@ export class Inspector {
     const keys = this.keysOf(queue);
     const member = await this.find(this.setKey(queue, set), jid);
     if (member === undefined) return false;
-    let payload = member;
-    const decoded = decodeJob(member);
-    if (set === 'dead' && decoded.ok) {
-      // A fresh start: full retries, and a clean recovery count for a job buried as poison.
-      payload = encodeJob({ ...decoded.job, retry_count: 0, recoveries: undefined });
-    }
-    return this.send(() => this.scripts.moveToQueue(keys[set], keys, member, payload));
+    const payload = set === 'dead' ? revived(member) : member;
+    return this.send(() => this.store.moveToQueue(keys[set], keys, member, payload));
   }
 
   /** Deletes job `jid` of `set`; resolves to false when no such job is in the set. */
   async remove(queue: string, set: JobSetName, jid: string): Promise<boolean> {
     const key = this.setKey(queue, set);
     const member = await this.find(key, jid);
-    return member !== undefined && (await this.send((redis) => redis.zrem(key, member))) === 1;
+    return member !== undefined && (await this.send(() => this.store.remove(key, member)));
   }
 
   /** Finds a member by job id: payloads start with `{"jid":"<id>"`, so a ZSCAN MATCH finds it. */
@@ -120,15 +101,7 @@ export class Inspector {
         `Expected a job id (letters, digits and dashes), got: ${String(jid)}`,
       );
     }
-    let cursor = '0';
-    do {
-      const [next, found] = await this.send((redis) =>
-        redis.zscan(key, cursor, 'MATCH', `{"jid":"${jid}"*`, 'COUNT', 1000),
-      );
-      if (found.length > 0) return found[0];
-      cursor = next;
-    } while (cursor !== '0');
-    return undefined;
+    return this.send(() => this.store.findByJid(key, jid));
   }
 
   private setKey(queue: string, set: JobSetName): string {
@@ -147,7 +120,7 @@ export class Inspector {
   }
 
   /** Runs a command once Redis is ready; failures become FlumeConnectionError. */
-  private send<T>(command: (redis: RedisClient) => Promise<T>): Promise<T> {
+  private send<T>(command: () => Promise<T>): Promise<T> {
     return this.connections.send('did not answer the inspector', command);
   }
 }

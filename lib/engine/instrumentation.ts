@@ -29,14 +29,16 @@ export type FlumeEvent =
   | ({ type: 'job:success'; runMs: number } & JobEventBase)
   | ({ type: 'job:failure'; runMs: number; error: string } & JobEventBase)
   | ({ type: 'job:retry'; delayMs: number; error: string } & JobEventBase)
-  | ({ type: 'job:dead'; reason: string } & Omit<JobEventBase, 'waitMs'>);
+  | ({ type: 'job:dead'; reason: string } & Omit<JobEventBase, 'waitMs'>)
+  /** A job still running at shutdown, handed back to its queue unchanged (no retry used up). */
+  | ({ type: 'job:handed-back'; runMs: number } & JobEventBase);
 
 export type FlumeEventType = FlumeEvent['type'];
 
 /**
  * The `diagnostics_channel` names events are published on, one per event type:
  * `flume:enqueue`, `flume:dequeue`, `flume:job:start`, `flume:job:success`,
- * `flume:job:failure`, `flume:job:retry`, `flume:job:dead`.
+ * `flume:job:failure`, `flume:job:retry`, `flume:job:dead`, `flume:job:handed-back`.
  */
 export const FLUME_CHANNELS: Readonly<Record<FlumeEventType, string>> = {
   enqueue: 'flume:enqueue',
@@ -46,6 +48,7 @@ export const FLUME_CHANNELS: Readonly<Record<FlumeEventType, string>> = {
   'job:failure': 'flume:job:failure',
   'job:retry': 'flume:job:retry',
   'job:dead': 'flume:job:dead',
+  'job:handed-back': 'flume:job:handed-back',
 };
 
 const channels = Object.fromEntries(

@@ -5,20 +5,23 @@ import { invokeHandler } from './invocation.js';
 import { JobSignal } from './job-signal.js';
 import { unixSeconds, type Job } from './job.js';
 import type { QueueKeys } from './keys.js';
+import type { Lease } from './lease.js';
 import type { FlumeLogger } from './logger.js';
 import type { ResolvedOptions } from './options.js';
-import { decodeJob, encodeJob, encodeUnreadable } from './payload.js';
-import type { Scripts, Settlement } from './scripts.js';
+import { decodeJob, encodeJob } from './payload.js';
+import type { RedisStore, Settlement } from './redis-store.js';
 import type { Handler, WorkerDefinition, WorkerRegistry } from './worker-registry.js';
 
 /** Lines of a failure's stack kept in the job. */
 const BACKTRACE_LINES = 20;
+/** A job id as the engine writes them (UUIDs), safe to quote and to search for. */
+const JID = /^[0-9A-Za-z-]{1,64}$/;
 
 export interface JobRunnerDeps {
   pipeline: string;
   queue: string;
   keys: QueueKeys;
-  scripts: Scripts;
+  store: RedisStore;
   registry: WorkerRegistry;
   acker: Acker;
   options: ResolvedOptions;
@@ -31,7 +34,7 @@ export interface JobRunnerDeps {
 
 /** A leased job, decoded and matched to its worker, ready to run. */
 export interface ReadyJob {
-  lease: string;
+  lease: Lease;
   job: Job;
   worker: WorkerDefinition;
   handler: Handler;
@@ -41,46 +44,71 @@ export interface ReadyJob {
 
 export type Preparation = { ok: true; ready: ReadyJob } | { ok: false; settled: Promise<void> };
 
+/** Who a failed attempt belongs to: a worker of this process, or a name no worker here has. */
+interface Attempt {
+  lease: Lease;
+  job: Job;
+  workerName: string;
+  maxRetries: number;
+  /** Set for jobs that ran: events carry their timing. */
+  ready?: ReadyJob;
+}
+
 /**
  * Runs leased jobs through their workers and settles them: acknowledged on
- * success, filed for retry or dead on failure. A payload that cannot run (not
- * JSON, no such worker or method) goes to the dead set with the reason; nothing
- * from Redis is ever evaluated.
+ * success, filed for retry or dead on failure. A payload that cannot run (not a
+ * job, no such method) is set aside in the dead set with the reason; a job naming
+ * a worker this process does not have is retried with backoff (another instance,
+ * or the next deploy, may have it). Nothing from Redis is ever evaluated, and
+ * nothing a job contains can throw out of here.
  */
 export class JobRunner {
   private readonly running = new Map<string, JobSignal>();
+  /** Leases handed back while their job ran (shutdown): not failures, not settled here. */
+  private readonly handedBack = new Set<string>();
 
   constructor(private readonly deps: JobRunnerDeps) {}
 
-  /** Decodes a lease and finds its worker; an unrunnable job is buried instead. */
-  prepare(lease: string): Preparation {
-    const { queue, registry } = this.deps;
-    const payload = lease.slice(lease.indexOf('|') + 1);
-    const decoded = decodeJob(payload);
-    if (!decoded.ok) {
-      const settled = this.bury(
-        lease,
-        encodeUnreadable(queue, payload, decoded.reason),
-        decoded.reason,
-      );
-      return { ok: false, settled };
+  /** Decodes a lease and finds its worker; a job that cannot run is settled instead. */
+  prepare(lease: Lease): Preparation {
+    try {
+      return this.resolve(lease);
+    } catch (err) {
+      // Whatever the payload held: set it aside verbatim, with what went wrong.
+      const reason = `the job could not be read (${(err as Error).message})`;
+      return { ok: false, settled: this.setAside(lease, reason) };
     }
-    const job = decoded.job;
-    const resolved = registry.resolve(queue, job.class, job.function);
-    if (!resolved.ok) {
-      const buried = { ...job, error_message: resolved.reason, failed_at: unixSeconds() };
-      return { ok: false, settled: this.bury(lease, encodeJob(buried), resolved.reason, job) };
-    }
-    const signal = new JobSignal();
-    return {
-      ok: true,
-      ready: { lease, job, worker: resolved.worker, handler: resolved.handler, signal },
-    };
   }
 
-  /** Aborts the signal of running jobs (they are being handed back). */
-  abort(leases: Iterable<string>, reason: Error): void {
-    for (const lease of leases) this.running.get(lease)?.abort(reason);
+  private resolve(lease: Lease): Preparation {
+    const { queue, registry, options } = this.deps;
+    const decoded = decodeJob(lease.payload);
+    if (!decoded.ok) return { ok: false, settled: this.setAside(lease, decoded.reason) };
+    const job = decoded.job;
+    const resolved = registry.resolve(queue, job.class, job.function);
+    if (resolved.ok) {
+      const signal = new JobSignal();
+      return {
+        ok: true,
+        ready: { lease, job, worker: resolved.worker, handler: resolved.handler, signal },
+      };
+    }
+    if (registry.get(job.class)?.queue !== queue) {
+      // A rolling deploy: the new code's jobs reach an instance that runs the old code.
+      const attempt = { lease, job, workerName: job.class, maxRetries: options.maxRetries };
+      return { ok: false, settled: this.fail(attempt, new Error(resolved.reason), Date.now()) };
+    }
+    return { ok: false, settled: this.bury(lease, job, resolved.reason) };
+  }
+
+  /** Aborts the signal of running jobs: they are being handed back, not failing. */
+  handBack(leaseIds: Iterable<string>, reason: Error): void {
+    for (const id of leaseIds) {
+      const signal = this.running.get(id);
+      if (!signal) continue;
+      this.handedBack.add(id);
+      signal.abort(reason);
+    }
   }
 
   /** Runs one job and settles it. Never rejects. */
@@ -101,7 +129,7 @@ export class JobRunner {
     const { worker, handler } = group[0];
     for (const ready of group) {
       this.emitStart(ready, started);
-      this.running.set(ready.lease, ready.signal);
+      this.running.set(ready.lease.id, ready.signal);
     }
     const failures = await invokeHandler(
       worker,
@@ -110,22 +138,29 @@ export class JobRunner {
       group.map((ready) => ready.signal),
       batch,
     );
-    for (const ready of group) this.running.delete(ready.lease);
-    if (failures.size === 0) {
+    for (const ready of group) this.running.delete(ready.lease.id);
+    if (failures.size === 0 && this.handedBack.size === 0) {
       for (const ready of group) this.succeed(ready, started);
       return;
     }
     await Promise.all(
-      group.map((ready, index) =>
-        failures.has(index)
-          ? this.fail(ready, failures.get(index), started)
-          : this.succeed(ready, started),
-      ),
+      group.map((ready, index) => {
+        if (this.handedBack.delete(ready.lease.id)) return this.reportHandedBack(ready, started);
+        if (!failures.has(index)) return this.succeed(ready, started);
+        const attempt = {
+          lease: ready.lease,
+          job: ready.job,
+          workerName: ready.worker.name,
+          maxRetries: ready.worker.maxRetries ?? this.deps.options.maxRetries,
+          ready,
+        };
+        return this.fail(attempt, failures.get(index), started);
+      }),
     );
   }
 
   private succeed(ready: ReadyJob, started: number): void {
-    this.deps.acker.ack(ready.lease);
+    this.deps.acker.ack(ready.lease.id);
     const runMs = Date.now() - started;
     if (this.deps.options.debug) {
       this.deps.logger.debug?.(
@@ -139,26 +174,38 @@ export class JobRunner {
     });
   }
 
-  private async fail(ready: ReadyJob, err: unknown, started: number): Promise<void> {
+  /** A job still running at shutdown went back to the queue unchanged: say so, settle nothing. */
+  private reportHandedBack(ready: ReadyJob, started: number): void {
+    this.deps.logger.log(
+      `Job ${ready.job.jid} (${ready.worker.name}) was handed back to queue "${this.deps.queue}" unfinished (the app is shutting down); it runs again, with no retry used up.`,
+    );
+    this.deps.instrumentation?.emit({
+      type: 'job:handed-back',
+      runMs: Date.now() - started,
+      ...this.eventBase(ready, started),
+    });
+  }
+
+  /** Decides what a failed attempt leads to: a retry with backoff, or the dead set. */
+  private async fail(attempt: Attempt, err: unknown, started: number): Promise<void> {
     const { options, logger, instrumentation } = this.deps;
-    const { job, worker, lease } = ready;
-    const maxRetries = worker.maxRetries ?? options.maxRetries;
+    const { job, workerName, maxRetries, ready } = attempt;
     const error = err instanceof Error ? err : new Error(String(err));
     const failed: Job = {
       ...job,
-      // It failed like any job, without taking its worker down: no longer a suspect.
-      recoveries: undefined,
       failed_at: unixSeconds(),
       error_message: error.message,
       error_backtrace: error.stack?.split('\n').slice(0, BACKTRACE_LINES).join('\n'),
     };
-    const base = this.eventBase(ready, started);
-    instrumentation?.emit({
-      type: 'job:failure',
-      runMs: Date.now() - started,
-      error: error.message,
-      ...base,
-    });
+    const base = ready ? this.eventBase(ready, started) : undefined;
+    if (base) {
+      instrumentation?.emit({
+        type: 'job:failure',
+        runMs: Date.now() - started,
+        error: error.message,
+        ...base,
+      });
+    }
     if (job.retry_count < maxRetries) {
       const delayMs = backoffDelay(job.retry_count, {
         initial: options.backoffInitial,
@@ -166,39 +213,84 @@ export class JobRunner {
       });
       failed.retry_count = job.retry_count + 1;
       logger.warn(
-        `Job ${job.jid} (${worker.name}) failed: ${error.message}. Retry ${failed.retry_count} of ${maxRetries} in ${delayMs} ms.`,
+        `Job ${job.jid} (${workerName}) failed: ${error.message}. Retry ${failed.retry_count} of ${maxRetries} in ${delayMs} ms.`,
       );
-      if (await this.settle(lease, encodeJob(failed), { kind: 'retry', delayMs })) {
+      const filed = await this.settleDocument(attempt.lease, job, failed, (document) => ({
+        kind: 'retry',
+        delayMs,
+        document,
+      }));
+      if (filed) {
         this.deps.onRetryScheduled(delayMs);
-        instrumentation?.emit({ type: 'job:retry', delayMs, error: error.message, ...base });
+        if (base)
+          instrumentation?.emit({ type: 'job:retry', delayMs, error: error.message, ...base });
       }
       return;
     }
     const reason = `failed ${maxRetries + 1} time(s), out of retries: ${error.message}`;
-    logger.error(`Job ${job.jid} (${worker.name}) ${reason}. Moved to the dead set.`);
-    if (await this.settle(lease, encodeJob(failed), { kind: 'dead' })) {
-      this.emitDead(job, reason);
-    }
+    logger.error(`Job ${job.jid} (${workerName}) ${reason}. Moved to the dead set.`);
+    const filed = await this.settleDocument(attempt.lease, job, failed, (document) => ({
+      kind: 'dead',
+      document,
+    }));
+    if (filed) this.emitDead(job, reason);
   }
 
-  private async bury(lease: string, payload: string, reason: string, job?: Job): Promise<void> {
+  /** Files a well-formed job that cannot run here (no such method) in the dead set. */
+  private async bury(lease: Lease, job: Job, reason: string): Promise<void> {
     this.deps.logger.error(
       `A job in queue "${this.deps.queue}" cannot run: ${reason}. Moved to the dead set.`,
     );
-    if (await this.settle(lease, payload, { kind: 'dead' })) this.emitDead(job, reason);
+    const buried = { ...job, error_message: reason, failed_at: unixSeconds() };
+    const filed = await this.settleDocument(lease, job, buried, (document) => ({
+      kind: 'dead',
+      document,
+    }));
+    if (filed) this.emitDead(job, reason);
+  }
+
+  /** Sets a payload that is not a runnable job aside in the dead set, verbatim, with `reason`. */
+  private async setAside(lease: Lease, reason: string, job?: Job): Promise<void> {
+    this.deps.logger.error(
+      `A job in queue "${this.deps.queue}" cannot run: ${reason}. Set aside in the dead set.`,
+    );
+    const jid = typeof job?.jid === 'string' && JID.test(job.jid) ? job.jid : undefined;
+    if (await this.settle(lease, { kind: 'aside', reason, jid })) this.emitDead(job, reason);
+  }
+
+  /**
+   * Files `document` (the job with its new state) as `toSettlement` says. A job whose
+   * document cannot be written (JSON.stringify overflows on deep nesting) is set aside
+   * verbatim instead: nothing a job holds stops it from being settled.
+   */
+  private async settleDocument(
+    lease: Lease,
+    job: Job,
+    document: Job,
+    toSettlement: (document: string) => Settlement,
+  ): Promise<boolean> {
+    let encoded: string;
+    try {
+      encoded = encodeJob(document);
+    } catch (err) {
+      const reason = `${document.error_message} (and the job could not be written back: ${(err as Error).message})`;
+      await this.setAside(lease, reason, job);
+      return false;
+    }
+    return this.settle(lease, toSettlement(encoded));
   }
 
   /** Files the job; a Redis error leaves the lease to expire, so the job is not lost. */
-  private async settle(lease: string, payload: string, settlement: Settlement): Promise<boolean> {
-    const { scripts, keys, options, logger } = this.deps;
+  private async settle(lease: Lease, settlement: Settlement): Promise<boolean> {
+    const { store, keys, queue, options, logger } = this.deps;
     try {
-      return await scripts.settle(keys, lease, payload, settlement, {
+      return await store.settle(keys, queue, lease.id, settlement, {
         maxJobs: options.deadMaxJobs,
         maxAgeMs: options.deadMaxAge,
       });
     } catch (err) {
       logger.error(
-        `Could not file a failed job of queue "${this.deps.queue}" (${(err as Error).message}); ` +
+        `Could not file a failed job of queue "${queue}" (${(err as Error).message}); ` +
           'it will be handed out again when its lease expires.',
       );
       return false;
@@ -212,10 +304,15 @@ export class JobRunner {
     this.deps.instrumentation?.emit({ type: 'job:start', ...this.eventBase(ready, started) });
   }
 
+  /** Reports a payload the take set aside (too large), as a dead job. */
+  reportSetAside(reason: string): void {
+    this.emitDead(undefined, reason);
+  }
+
   /** Reports a job the recoverer buried (it kept losing its worker), as a dead job. */
-  reportBuried(payload: string, reason: string): void {
+  reportBuried(document: string, reason: string): void {
     if (!this.deps.instrumentation) return;
-    const decoded = decodeJob(payload);
+    const decoded = decodeJob(document);
     this.emitDead(decoded.ok ? decoded.job : undefined, reason);
   }
 
@@ -224,9 +321,9 @@ export class JobRunner {
       type: 'job:dead',
       pipeline: this.deps.pipeline,
       queue: this.deps.queue,
-      worker: job?.class ?? '',
-      jobId: job?.jid ?? '',
-      retryCount: job?.retry_count ?? 0,
+      worker: typeof job?.class === 'string' ? job.class : '',
+      jobId: typeof job?.jid === 'string' ? job.jid : '',
+      retryCount: typeof job?.retry_count === 'number' ? job.retry_count : 0,
       reason,
     });
   }

@@ -1,18 +1,21 @@
 import type { Instrumentation } from './instrumentation.js';
 import type { QueueKeys } from './keys.js';
+import type { TakeReply } from './lease.js';
 import type { RateLimiter } from './rate-limiter.js';
-import type { Scripts } from './scripts.js';
+import type { DeadSetBounds, RedisStore } from './redis-store.js';
 import { uniqueToken } from './unique-token.js';
 
 /** What one take brought: leases, or a wait because the rate limit is used up. */
-export type TakeOutcome = { kind: 'taken'; leases: string[] } | { kind: 'limited'; waitMs: number };
+export type TakeOutcome = ({ kind: 'taken' } & TakeReply) | { kind: 'limited'; waitMs: number };
 
 export interface JobTakerDeps {
   pipeline: string;
   queue: string;
   keys: QueueKeys;
-  scripts: Scripts;
+  store: RedisStore;
   leaseMs: number;
+  maxPayloadBytes: number;
+  dead: DeadSetBounds;
   limiter?: RateLimiter;
   /** Set when the pipeline publishes events. */
   instrumentation?: Instrumentation;
@@ -37,32 +40,41 @@ export class JobTaker {
   async settleLostTake(): Promise<void> {
     const token = this.unconfirmed;
     if (token === undefined) return;
-    await this.deps.scripts.abandonTake(this.deps.keys, token);
+    await this.deps.store.abandonTake(this.deps.keys, token);
     if (this.unconfirmed === token) this.unconfirmed = undefined;
   }
 
   /** At shutdown: hands back a lost take's jobs and deletes the last take's record. */
   async close(): Promise<void> {
     await this.settleLostTake();
-    await this.deps.scripts.forgetTake(this.deps.keys, this.confirmed);
+    await this.deps.store.forgetTake(this.deps.keys, this.confirmed);
   }
 
   async take(free: number): Promise<TakeOutcome> {
     await this.settleLostTake();
-    const { limiter, scripts, keys, leaseMs } = this.deps;
+    const { limiter, store, keys, queue } = this.deps;
     const permit = limiter ? await limiter.acquire(free) : undefined;
     if (permit?.granted === 0) return { kind: 'limited', waitMs: permit.waitMs };
     const wanted = permit?.granted ?? free;
     const started = Date.now();
     const token = uniqueToken();
-    let leases: string[];
+    let reply: TakeReply;
     try {
-      leases = await scripts.take(keys, wanted, leaseMs, token, this.confirmed, TAKE_RECORD_MS);
+      reply = await store.take(keys, queue, {
+        count: wanted,
+        leaseMs: this.deps.leaseMs,
+        token,
+        previous: this.confirmed,
+        recordMs: TAKE_RECORD_MS,
+        maxPayloadBytes: this.deps.maxPayloadBytes,
+        dead: this.deps.dead,
+      });
     } catch (err) {
       this.unconfirmed = token;
       throw err;
     }
     this.confirmed = token;
+    const { leases } = reply;
     if (permit) {
       // Neither is awaited: the jobs start right after this, and the restamp bounds
       // their start time only if no round trip comes in between. Redis applies both
@@ -70,23 +82,22 @@ export class JobTaker {
       void permit.release(wanted - leases.length).catch(() => undefined);
       void permit.beforeStart(leases.length);
     }
-    if (leases.length > 0) this.emitDequeue(leases, Date.now() - started);
-    return { kind: 'taken', leases };
+    if (leases.length > 0) this.emitDequeue(reply, Date.now() - started);
+    return { kind: 'taken', ...reply };
   }
 
-  private emitDequeue(leases: string[], latencyMs: number): void {
+  private emitDequeue({ leases }: TakeReply, latencyMs: number): void {
     const { instrumentation, pipeline, queue } = this.deps;
-    instrumentation?.emit({
+    if (!instrumentation) return;
+    let payloadBytes = 0;
+    for (const lease of leases) payloadBytes += Buffer.byteLength(lease.payload);
+    instrumentation.emit({
       type: 'dequeue',
       pipeline,
       queue,
       count: leases.length,
       latencyMs,
-      // The payload only, as at enqueue: not the "<lease id>|" in front of it (ASCII).
-      payloadBytes: leases.reduce(
-        (sum, lease) => sum + Buffer.byteLength(lease) - lease.indexOf('|') - 1,
-        0,
-      ),
+      payloadBytes,
     });
   }
 }

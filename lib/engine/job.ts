@@ -25,11 +25,6 @@ export interface Job {
   error_message?: string;
   /** Stack of the last failure. */
   error_backtrace?: string;
-  /**
-   * Times the job was handed back after its worker stopped mid-job. Always the last
-   * field, so the recovery script can count without parsing JSON.
-   */
-  recoveries?: number;
 }
 
 /** Current time as Flume stores it: Unix seconds with millisecond precision. */

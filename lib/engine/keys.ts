@@ -7,8 +7,15 @@
 export interface QueueKeys {
   /** List of waiting job payloads: RPUSH to enqueue, LPOP to take. */
   readonly waiting: string;
-  /** Sorted set of leased jobs; member = `<lease id>|<payload>`, score = lease deadline (ms). */
+  /** Sorted set of leased jobs; member = lease id, score = lease deadline (ms). */
   readonly processing: string;
+  /** Hash of lease id -> payload of each leased job: the payload is stored once, at take. */
+  readonly leases: string;
+  /**
+   * Hash of sha1(payload) -> times the job's worker stopped mid-job; the count travels
+   * with the job while it waits and ends when the job settles.
+   */
+  readonly recoveries: string;
   /** Counter that hands out lease ids. */
   readonly leaseSeq: string;
   /** Sorted set of jobs enqueued for later; score = due time (ms). */
@@ -19,7 +26,7 @@ export interface QueueKeys {
   readonly dead: string;
 }
 
-/** Record of one take (see take-5.lua), named by the taker's token; same hash tag as its queue. */
+/** Record of one take (see take-8.lua), named by the taker's token; same hash tag as its queue. */
 export function takeRecordKey(keys: QueueKeys, token: string): string {
   return `${keys.waiting}:take:${token}`;
 }
@@ -48,6 +55,8 @@ export function queueKeys(namespace: string, queue: string): QueueKeys {
   return {
     waiting: base,
     processing: `${base}:processing`,
+    leases: `${base}:leases`,
+    recoveries: `${base}:recoveries`,
     leaseSeq: `${base}:lease_seq`,
     scheduled: `${base}:scheduled`,
     retry: `${base}:retry`,

@@ -1,6 +1,6 @@
 import type { QueueKeys } from './keys.js';
 import type { FlumeLogger } from './logger.js';
-import type { DeadSetBounds, Scripts } from './scripts.js';
+import type { DeadSetBounds, RedisStore } from './redis-store.js';
 
 /** Jobs moved per script call: bounds how long one call blocks Redis. */
 const BATCH = 1_000;
@@ -15,6 +15,8 @@ abstract class PeriodicTask {
   private running = false;
   private stopped = false;
   private failing = false;
+  /** How late (ms) the current run started against when it was due. */
+  protected lateMs = 0;
 
   constructor(protected readonly logger: FlumeLogger) {}
 
@@ -45,6 +47,7 @@ abstract class PeriodicTask {
 
   private async run(): Promise<void> {
     this.running = true;
+    this.lateMs = Math.max(0, Date.now() - this.dueAt);
     this.dueAt = Infinity;
     let next: number;
     try {
@@ -63,7 +66,7 @@ abstract class PeriodicTask {
 /** Moves due scheduled and retry jobs of a queue to the queue, on time. */
 export class Scheduler extends PeriodicTask {
   constructor(
-    private readonly scripts: Scripts,
+    private readonly store: RedisStore,
     private readonly keys: QueueKeys,
     private readonly pollInterval: number,
     logger: FlumeLogger,
@@ -72,7 +75,7 @@ export class Scheduler extends PeriodicTask {
   }
 
   protected async tick(): Promise<number> {
-    const { moved, nextDueMs } = await this.scripts.promote(this.keys, BATCH);
+    const { moved, nextDueMs } = await this.store.promote(this.keys, BATCH);
     if (moved >= BATCH) return 0;
     return nextDueMs < 0 ? this.pollInterval : Math.min(nextDueMs, this.pollInterval);
   }
@@ -88,21 +91,23 @@ export class Scheduler extends PeriodicTask {
  */
 export class Recoverer extends PeriodicTask {
   constructor(
-    private readonly scripts: Scripts,
+    private readonly store: RedisStore,
     private readonly keys: QueueKeys,
+    private readonly queue: string,
     private readonly interval: number,
     private readonly maxRecoveries: number,
     private readonly dead: DeadSetBounds,
     logger: FlumeLogger,
-    /** Told each job buried for losing its worker too often: its payload in the dead set. */
-    private readonly onBuried: (payload: string, reason: string) => void,
+    /** Told each job buried for losing its worker too often: its document in the dead set. */
+    private readonly onBuried: (document: string, reason: string) => void,
   ) {
     super(logger);
   }
 
   protected async tick(): Promise<number> {
-    const { handedBack, buried } = await this.scripts.recover(
+    const { handedBack, buried } = await this.store.recover(
       this.keys,
+      this.queue,
       BATCH,
       this.maxRecoveries,
       this.dead,
@@ -118,7 +123,7 @@ export class Recoverer extends PeriodicTask {
           'moved to the dead set instead of handing them out again.',
       );
       const reason = `lost its worker more than ${this.maxRecoveries} time(s)`;
-      for (const payload of buried) this.onBuried(payload, reason);
+      for (const document of buried) this.onBuried(document, reason);
     }
     return handedBack + buried.length >= BATCH ? 0 : this.interval;
   }
@@ -128,13 +133,17 @@ export class Recoverer extends PeriodicTask {
   }
 }
 
-/** Extends the leases of the jobs running in this process, well before they expire. */
+/**
+ * Extends the leases of the jobs running in this process, every third of the lease,
+ * and says when a renewal came late: an event loop blocked (by a CPU-bound job) past
+ * the lease lets the job's lease expire, and the job runs again elsewhere.
+ */
 export class LeaseKeeper extends PeriodicTask {
   constructor(
-    private readonly scripts: Scripts,
+    private readonly store: RedisStore,
     private readonly keys: QueueKeys,
     private readonly leaseMs: number,
-    private readonly leases: () => string[],
+    private readonly leaseIds: () => string[],
     logger: FlumeLogger,
   ) {
     super(logger);
@@ -145,8 +154,23 @@ export class LeaseKeeper extends PeriodicTask {
   }
 
   protected async tick(): Promise<number> {
-    await this.scripts.renew(this.keys, this.leases(), this.leaseMs);
+    const ids = this.leaseIds();
+    if (ids.length > 0 && this.lateMs >= this.leaseMs / 6) this.warnLate(ids.length);
+    await this.store.renew(this.keys, ids, this.leaseMs);
     return this.leaseMs / 3;
+  }
+
+  private warnLate(jobs: number): void {
+    const left = this.leaseMs - this.leaseMs / 3 - this.lateMs;
+    this.logger.warn(
+      `Renewing the leases of ${jobs} job(s) of ${this.keys.waiting} came ${Math.round(this.lateMs)} ms late: ` +
+        'the event loop was blocked (a CPU-bound job, or a long synchronous call). ' +
+        (left > 0
+          ? `Their leases had ${Math.round(left)} ms left. `
+          : 'Their leases had expired: another worker may be running them too. ') +
+        `A job that blocks the event loop for longer than visibilityTimeout (${this.leaseMs} ms) runs twice: ` +
+        'yield to the event loop (await) in long loops, move CPU-bound work to a worker thread, or raise visibilityTimeout.',
+    );
   }
 
   protected describe(): string {

@@ -43,7 +43,7 @@ export interface FlumeOptions {
   backoffInitial?: number;
   /** Longest delay between retries. Default 10_000. */
   backoffMax?: number;
-  /** How long a taken job stays leased without renewal before it is handed out again. Default 600_000. */
+  /** How long a taken job stays leased without renewal before it is handed out again: a crashed worker's jobs run again within about this long plus a sweep (at most 5 s). Default 30_000. */
   visibilityTimeout?: number;
   /** How long shutdown waits for running jobs before handing them back. Default 25_000. */
   shutdownTimeout?: number;

@@ -1,5 +1,5 @@
-import type { RedisClient } from './connection.js';
 import type { FlumeLogger } from './logger.js';
+import type { RedisStore } from './redis-store.js';
 import { delay, untilReady } from './wait.js';
 
 /**
@@ -16,7 +16,7 @@ export class PausedPipelines {
   readonly loaded = new Promise<void>((resolve) => (this.loadedOnce = resolve));
 
   constructor(
-    private readonly redis: RedisClient,
+    private readonly store: RedisStore,
     private readonly key: string,
     private readonly pollMs: number,
     private readonly logger: FlumeLogger,
@@ -43,8 +43,7 @@ export class PausedPipelines {
   /** Pauses (or resumes) `names` for every instance. */
   async set(names: readonly string[], paused: boolean): Promise<void> {
     if (names.length === 0) return;
-    if (paused) await this.redis.hset(this.key, Object.fromEntries(names.map((n) => [n, '1'])));
-    else await this.redis.hdel(this.key, ...names);
+    await this.store.setPaused(this.key, names, paused);
     const next = new Set(this.paused);
     for (const name of names) {
       if (paused) next.add(name);
@@ -58,10 +57,10 @@ export class PausedPipelines {
     while (!this.stopping.signal.aborted) {
       // At boot the connection is still connecting (and has no offline queue): a read
       // now would fail, and every pipeline would wait a whole poll before its first job.
-      await untilReady(this.redis, this.stopping.signal);
+      await untilReady(this.store.redis, this.stopping.signal);
       if (this.stopping.signal.aborted) break;
       try {
-        this.replace(new Set(await this.redis.hkeys(this.key)));
+        this.replace(new Set(await this.store.pausedPipelines(this.key)));
         this.loadedOnce();
         failing = false;
       } catch (err) {

@@ -109,9 +109,8 @@ export function encodeNewJob(
 
 /** Encodes a job read back from Redis after its fields changed (a retry, a death). */
 export function encodeJob(job: Job): string {
-  const { recoveries, ...fields } = job;
-  // "recoveries" goes last: recover-3.lua finds it at the end of the payload.
-  return JSON.stringify(recoveries === undefined ? fields : { ...fields, recoveries });
+  // May throw (a RangeError for a document nested too deep): callers set the job aside.
+  return JSON.stringify(job);
 }
 
 export type DecodeResult = { ok: true; job: Job } | { ok: false; reason: string };

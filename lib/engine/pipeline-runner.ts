@@ -5,38 +5,32 @@ import { FlumeError } from './errors/index.js';
 import type { Instrumentation } from './instrumentation.js';
 import { JobRunner, type ReadyJob } from './job-runner.js';
 import { queueKeys, rateLimitKey, type QueueKeys } from './keys.js';
+import type { Lease, TakeReply } from './lease.js';
 import type { FlumeLogger } from './logger.js';
 import { LeaseKeeper, Recoverer, Scheduler } from './maintenance.js';
 import type { ResolvedOptions, ResolvedPipeline } from './options.js';
 import type { PausedPipelines } from './paused-pipelines.js';
 import { RateLimiter } from './rate-limiter.js';
 import { JobTaker, type TakeOutcome } from './job-taker.js';
-import type { Scripts } from './scripts.js';
+import type { RedisStore } from './redis-store.js';
 import { delay, Signal, untilReady } from './wait.js';
 import type { BatchOptions, WorkerDefinition, WorkerRegistry } from './worker-registry.js';
 
-/** The payload's last field once a job was recovered (see recover-3.lua). */
-const RECOVERED_TAIL = ',"recoveries":';
-
-/** True when the job of `lease` was handed back after its worker stopped mid-job. */
-export function wasRecovered(lease: string): boolean {
-  // The field is the payload's last: look at the end only, not through the whole
-  // payload, and only at `,"recoveries":<digits>}` closing it (a context object that
-  // happens to hold such a key ends in "}}").
-  const at = lease.indexOf(RECOVERED_TAIL, lease.length - RECOVERED_TAIL.length - 16);
-  if (at === -1) return false;
-  return /^\d+}$/.test(lease.slice(at + RECOVERED_TAIL.length));
-}
+/**
+ * Recoveries after which a job runs alone. A busy worker that crashes hands back all
+ * its jobs at once, each recovered once: they run as usual. One recovered again was
+ * beside the crash twice, and may be what caused it: it runs alone from then on.
+ */
+const SUSPECT_AFTER_RECOVERIES = 2;
 
 /** Longest a blocked wait for new jobs lasts before it is issued again (seconds). */
 const IDLE_BLOCK_SECONDS = 5;
 
 export interface PipelineRunnerDeps {
-  /** The connection of the pipeline's own commands (the process's worker connection). */
-  command: RedisClient;
-  /** A connection of the pipeline's own for BLMOVE (on a Cluster, a client of its own). */
-  createBlocking: () => RedisClient;
-  scripts: Scripts;
+  /** The store over the pipeline's own connection (the process's worker connection). */
+  store: RedisStore;
+  /** A store over a connection of the pipeline's own, to block on (on a Cluster, a client of its own). */
+  createBlocking: () => RedisStore;
   registry: WorkerRegistry;
   options: ResolvedOptions;
   paused: PausedPipelines;
@@ -67,7 +61,7 @@ export class PipelineRunner {
   private readonly leaseKeeper: LeaseKeeper;
   private readonly taker: JobTaker;
   private readonly instrumentation?: Instrumentation;
-  private blocking?: RedisClient;
+  private blocking?: RedisStore;
   private pausedHere = false;
   /** A recovered job running alone (see isolateSuspect). */
   private suspect?: string;
@@ -79,7 +73,8 @@ export class PipelineRunner {
     private readonly pipeline: ResolvedPipeline,
     private readonly deps: PipelineRunnerDeps,
   ) {
-    const { options, scripts, logger } = deps;
+    const { options, store, logger } = deps;
+    const dead = { maxJobs: options.deadMaxJobs, maxAgeMs: options.deadMaxAge };
     this.name = pipeline.name;
     this.queue = pipeline.queue;
     this.maxDemand = pipeline.maxDemand;
@@ -90,31 +85,34 @@ export class PipelineRunner {
       pipeline: this.name,
       queue: this.queue,
       keys: this.keys,
-      scripts,
+      store,
       leaseMs: options.visibilityTimeout,
+      maxPayloadBytes: options.maxPayloadBytes,
+      dead,
       limiter:
         limit &&
         new RateLimiter(
-          scripts,
+          store,
           rateLimitKey(options.namespace, limit.key),
           limit.count,
           limit.scaleMs,
         ),
       instrumentation: this.instrumentation,
     });
-    this.acker = new Acker(deps.command, this.keys.processing, logger);
-    this.scheduler = new Scheduler(scripts, this.keys, options.schedulerPollInterval, logger);
+    this.acker = new Acker(store, this.keys, logger);
+    this.scheduler = new Scheduler(store, this.keys, options.schedulerPollInterval, logger);
     this.recoverer = new Recoverer(
-      scripts,
+      store,
       this.keys,
+      this.queue,
       Math.min(Math.max(options.visibilityTimeout / 4, 250), 5_000),
       options.maxRecoveries,
-      { maxJobs: options.deadMaxJobs, maxAgeMs: options.deadMaxAge },
+      dead,
       logger,
-      (payload, reason) => this.jobs.reportBuried(payload, reason),
+      (document, reason) => this.jobs.reportBuried(document, reason),
     );
     this.leaseKeeper = new LeaseKeeper(
-      scripts,
+      store,
       this.keys,
       options.visibilityTimeout,
       () => [...this.running],
@@ -124,7 +122,7 @@ export class PipelineRunner {
       pipeline: this.name,
       queue: this.queue,
       keys: this.keys,
-      scripts,
+      store,
       registry: deps.registry,
       acker: this.acker,
       options,
@@ -134,7 +132,7 @@ export class PipelineRunner {
     });
     this.batcher = new Batcher((batch) =>
       this.track(
-        batch.map((ready) => ready.lease),
+        batch.map((ready) => ready.lease.id),
         this.jobs.runBatch(batch),
       ),
     );
@@ -154,7 +152,14 @@ export class PipelineRunner {
   start(): void {
     if (this.loop || this.stopping.signal.aborted) return;
     this.blocking = this.deps.createBlocking();
-    this.loop = this.fetchLoop();
+    this.loop = this.fetchLoop().catch((err: Error) => {
+      // Not expected (every step handles its own errors), but a loop that died must say so
+      // rather than take the process down with an unhandled rejection.
+      this.deps.logger.error(
+        `Pipeline "${this.name}" stopped taking jobs: ${err.message}`,
+        err.stack,
+      );
+    });
   }
 
   /** Stops taking jobs in this process; running jobs finish. */
@@ -187,27 +192,31 @@ export class PipelineRunner {
   private async drain(timeoutMs: number): Promise<void> {
     this.stopping.abort();
     this.wake.notify();
-    this.blocking?.disconnect();
+    this.blocking?.redis.disconnect();
     this.scheduler.stop();
     this.recoverer.stop();
     await this.loop;
     // A take cut off just before the stop: its jobs go back now, not at lease expiry.
     await this.taker.close().catch(() => undefined);
 
-    const notStarted = this.batcher.takeAll().map((ready) => ready.lease);
+    const notStarted = this.batcher.takeAll().map((ready) => ready.lease.id);
     if (notStarted.length > 0) {
       await this.handBack(notStarted);
-      for (const lease of notStarted) this.running.delete(lease);
+      for (const id of notStarted) this.running.delete(id);
     }
+    // The timer is cleared once the jobs are done: a pending one would keep the
+    // process alive for the whole timeout after close() resolved.
+    const timeUp = new AbortController();
     const finished = await Promise.race([
       this.allFinished().then(() => true),
-      delay(timeoutMs).then(() => false),
+      delay(timeoutMs, timeUp.signal).then(() => false),
     ]);
+    timeUp.abort();
     if (!finished) {
       const unfinished = [...this.running];
-      this.jobs.abort(
+      this.jobs.handBack(
         unfinished,
-        new FlumeError('The app is shutting down: the job was handed back.'),
+        new FlumeError('The app is shutting down: the job was handed back to its queue.'),
       );
       const handedBack = await this.handBack(unfinished);
       this.deps.logger.warn(
@@ -224,10 +233,11 @@ export class PipelineRunner {
 
   private async fetchLoop(): Promise<void> {
     const signal = this.stopping.signal;
+    const worker = this.deps.store.redis;
     // Know the pauses stored in Redis before taking anything, and wait for the
     // pipeline's own connection (the worker connection) too.
     await this.deps.paused.loaded;
-    await untilReady(this.deps.command, signal);
+    await untilReady(worker, signal);
     // Started once Redis answered: a first run on a connection still connecting would
     // fail, warn, and put the next run (due jobs, expired leases) a whole period later.
     if (!signal.aborted) {
@@ -248,53 +258,77 @@ export class PipelineRunner {
         outcome = (await this.taking) as TakeOutcome;
         failures = 0;
       } catch (err) {
+        // No take is in flight during the back-off: a pause waiting for the take to end
+        // must not find this rejected promise still here (it would spin on it forever).
+        this.taking = undefined;
         if (signal.aborted) break;
-        failures = await this.backOff(err, failures, this.deps.command);
+        failures = await this.backOff(err, failures, worker);
         continue;
       } finally {
         this.taking = undefined;
       }
       if (outcome.kind === 'limited') {
         await delay(outcome.waitMs, signal);
-      } else if (signal.aborted) {
-        await this.handBack(outcome.leases);
+        continue;
+      }
+      this.reportOversized(outcome.oversized);
+      if (signal.aborted) {
+        await this.handBack(outcome.leases.map((lease) => lease.id));
       } else if (outcome.leases.length === 0) {
-        await this.waitForJobs(signal);
+        if (outcome.oversized.length === 0) await this.waitForJobs(signal);
       } else {
-        this.dispatch(outcome.leases);
+        this.dispatch(outcome);
       }
     }
   }
 
-  private dispatch(taken: string[]): void {
-    const leases = this.isolateSuspect(taken);
-    for (const lease of leases) {
-      this.running.add(lease);
-      const prepared = this.jobs.prepare(lease);
-      if (!prepared.ok) {
-        this.track([lease], prepared.settled);
-        continue;
+  private dispatch(taken: TakeReply): void {
+    for (const lease of this.isolateSuspect(taken.leases)) {
+      this.running.add(lease.id);
+      try {
+        this.startJob(lease);
+      } catch (err) {
+        // Nothing a job holds may stop the loop: the job's own settle path failed too.
+        this.deps.logger.error(
+          `Pipeline "${this.name}": could not start job of lease ${lease.id}: ${(err as Error).message}; it runs again when its lease expires.`,
+        );
+        this.running.delete(lease.id);
       }
-      const batch = this.batchOf(prepared.ready.worker);
-      if (batch) this.batcher.add(prepared.ready, batch);
-      else this.track([lease], this.jobs.run(prepared.ready));
     }
     this.batcher.settle();
   }
 
+  private startJob(lease: Lease): void {
+    const prepared = this.jobs.prepare(lease);
+    if (!prepared.ok) return this.track([lease.id], prepared.settled);
+    const batch = this.batchOf(prepared.ready.worker);
+    if (batch) this.batcher.add(prepared.ready, batch);
+    else this.track([lease.id], this.jobs.run(prepared.ready));
+  }
+
+  /** Payloads the take set aside as too large (they are in the dead set already). */
+  private reportOversized(sizes: readonly number[]): void {
+    for (const bytes of sizes) {
+      this.deps.logger.error(
+        `A job in queue "${this.queue}" cannot run: its payload is ${bytes} bytes, over maxPayloadBytes (${this.deps.options.maxPayloadBytes}). Set aside in the dead set without running.`,
+      );
+      this.jobs.reportSetAside(`the payload is ${bytes} bytes, over maxPayloadBytes`);
+    }
+  }
+
   /**
-   * A job that lost its worker before (it carries "recoveries") may be what killed
-   * it. It runs alone: the other jobs of the take go back to the queue, and nothing
-   * more is taken here until it settles, so a job that crashes its process is
-   * recovered (and in the end buried) on its own, without the jobs beside it.
+   * A job handed back more than once after its worker stopped mid-job may be what
+   * killed it. It runs alone: the other jobs of the take go back to the queue, and
+   * nothing more is taken here until it settles, so a job that crashes its process
+   * is recovered (and in the end buried) on its own, without the jobs beside it.
    */
-  private isolateSuspect(leases: string[]): string[] {
-    const suspect = leases.find(wasRecovered);
+  private isolateSuspect(leases: Lease[]): Lease[] {
+    const suspect = leases.find((lease) => lease.recoveries >= SUSPECT_AFTER_RECOVERIES);
     if (suspect === undefined) return leases;
-    this.suspect = suspect;
-    const others = leases.filter((lease) => lease !== suspect);
+    this.suspect = suspect.id;
+    const others = leases.filter((lease) => lease !== suspect).map((lease) => lease.id);
     if (others.length > 0) {
-      for (const lease of others) this.running.add(lease);
+      for (const id of others) this.running.add(id);
       this.track(
         others,
         this.handBack(others).then(() => undefined),
@@ -308,8 +342,8 @@ export class PipelineRunner {
     return this.pipeline.batchSize ? { size: this.pipeline.batchSize, timeout: 0 } : undefined;
   }
 
-  /** Frees the slots of `leases` once `work` is done. */
-  private track(leases: string[], work: Promise<void>): void {
+  /** Frees the slots of leases `ids` once `work` is done. */
+  private track(ids: string[], work: Promise<void>): void {
     work
       .catch((err: Error) =>
         this.deps.logger.error(
@@ -318,35 +352,29 @@ export class PipelineRunner {
         ),
       )
       .finally(() => {
-        for (const lease of leases) this.running.delete(lease);
-        if (this.suspect !== undefined && leases.includes(this.suspect)) this.suspect = undefined;
+        for (const id of ids) this.running.delete(id);
+        if (this.suspect !== undefined && ids.includes(this.suspect)) this.suspect = undefined;
         this.wake.notify();
       });
   }
 
-  /** Blocks until the queue has a job, without taking it: BLMOVE onto the same end of the same list. */
+  /** Blocks until the queue has a job, without taking it. */
   private async waitForJobs(signal: AbortSignal): Promise<void> {
     const blocking = this.blocking!;
     try {
-      await blocking.blmove(
-        this.keys.waiting,
-        this.keys.waiting,
-        'LEFT',
-        'LEFT',
-        IDLE_BLOCK_SECONDS,
-      );
+      await blocking.waitForJobs(this.keys, IDLE_BLOCK_SECONDS);
     } catch (err) {
-      if (!signal.aborted) await this.backOff(err, 0, blocking);
+      if (!signal.aborted) await this.backOff(err, 0, blocking.redis);
     }
   }
 
   /** Hands leased jobs back to the queue unchanged; resolves to how many went back. */
-  private async handBack(leases: string[]): Promise<number> {
+  private async handBack(ids: string[]): Promise<number> {
     try {
-      return await this.deps.scripts.requeue(this.keys, leases);
+      return await this.deps.store.requeue(this.keys, ids);
     } catch (err) {
       this.deps.logger.error(
-        `Pipeline "${this.name}": could not hand back ${leases.length} job(s) (${(err as Error).message}); ` +
+        `Pipeline "${this.name}": could not hand back ${ids.length} job(s) (${(err as Error).message}); ` +
           'they return to the queue when their lease expires.',
       );
       return 0;

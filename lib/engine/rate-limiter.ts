@@ -1,4 +1,4 @@
-import type { Scripts } from './scripts.js';
+import type { RedisStore } from './redis-store.js';
 import { uniqueToken } from './unique-token.js';
 
 /**
@@ -19,7 +19,7 @@ export class RateLimiter {
   private readonly marginMs: number;
 
   constructor(
-    private readonly scripts: Scripts,
+    private readonly store: RedisStore,
     private readonly key: string,
     private readonly count: number,
     scaleMs: number,
@@ -44,7 +44,7 @@ export class RateLimiter {
     // and the window would count it once.
     const prefix = `${uniqueToken()}:`;
     const askedAt = performance.now();
-    const { granted, waitMs, stampedAt } = await this.scripts.limit(
+    const { granted, waitMs, stampedAt } = await this.store.limit(
       this.key,
       this.count,
       this.windowMs,
@@ -54,7 +54,7 @@ export class RateLimiter {
     const release = async (unused: number) => {
       if (unused <= 0) return;
       const members = Array.from({ length: unused }, (_, i) => `${prefix}${granted - i}`);
-      await this.scripts.releasePermits(this.key, members);
+      await this.store.releasePermits(this.key, members);
     };
     // The permits carry the time they were granted; the jobs start after the take's
     // round trip. When that was slower than the margin (a cold start, a busy event
@@ -65,7 +65,7 @@ export class RateLimiter {
       const late = performance.now() - askedAt;
       if (used <= 0 || late <= this.marginMs) return;
       const members = Array.from({ length: used }, (_, i) => `${prefix}${i + 1}`);
-      await this.scripts
+      await this.store
         .restampPermits(this.key, members, stampedAt + Math.ceil(late))
         .catch(() => undefined);
     };

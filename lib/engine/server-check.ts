@@ -1,5 +1,5 @@
-import type { RedisClient } from './connection.js';
 import type { FlumeLogger } from './logger.js';
+import type { RedisStore } from './redis-store.js';
 
 /** LPOP with a count, used by the take script, came with Redis 6.2. */
 const MIN_VERSION = [6, 2];
@@ -23,10 +23,10 @@ export function versionAtLeast(version: string, min: readonly number[]): boolean
  * Redis drops keys, jobs included, silently when memory is full) or a version older
  * than the scripts need. Warnings only: the app runs on.
  */
-export async function checkServer(redis: RedisClient, logger: FlumeLogger): Promise<void> {
+export async function checkServer(store: RedisStore, logger: FlumeLogger): Promise<void> {
   let info: string;
   try {
-    info = (await redis.info('server')) + (await redis.info('memory'));
+    info = await store.serverInfo();
   } catch {
     return; // INFO may be denied by an ACL; nothing to say then.
   }

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { queueKeys } from '../../lib/engine/keys.js';
-import { Scripts } from '../../lib/engine/scripts.js';
+import { RedisStore, type TakeRequest } from '../../lib/engine/redis-store.js';
 import { deleteNamespace, inspector, REDIS_URL, uniqueNamespace } from '../support/redis.js';
 
 // A take whose reply is lost (the connection dropped after the script ran) leaves its
@@ -13,7 +13,16 @@ describe.skipIf(process.env.FLUME_TEST_CLUSTER === '1')(
     const keys = queueKeys(namespace, 'q');
     const redis = inspector() as Redis;
     const engine = new Redis(REDIS_URL);
-    const scripts = new Scripts(engine);
+    const store = new RedisStore(engine);
+    const request = (token: string, previous: string): TakeRequest => ({
+      count: 2,
+      leaseMs: 60_000,
+      token,
+      previous,
+      recordMs: 60_000,
+      maxPayloadBytes: 1_000_000,
+      dead: { maxJobs: 100, maxAgeMs: 60_000 },
+    });
 
     afterAll(async () => {
       await deleteNamespace(redis, namespace);
@@ -23,18 +32,20 @@ describe.skipIf(process.env.FLUME_TEST_CLUSTER === '1')(
 
     it('puts that take’s jobs back at the head, unchanged, and nothing else', async () => {
       await redis.rpush(keys.waiting, 'a', 'b', 'c', 'd', 'e');
-      const kept = await scripts.take(keys, 2, 60_000, 'p1:1', 'none', 60_000);
-      const lost = await scripts.take(keys, 2, 60_000, 'p1:2', 'p1:1', 60_000);
-      expect(kept.map((lease) => lease.split('|')[1])).toEqual(['a', 'b']);
-      expect(lost.map((lease) => lease.split('|')[1])).toEqual(['c', 'd']);
+      const kept = (await store.take(keys, 'q', request('p1:1', 'none'))).leases;
+      const lost = (await store.take(keys, 'q', request('p1:2', 'p1:1'))).leases;
+      expect(kept.map((lease) => lease.payload)).toEqual(['a', 'b']);
+      expect(lost.map((lease) => lease.payload)).toEqual(['c', 'd']);
 
-      expect(await scripts.abandonTake(keys, 'p1:2')).toBe(2);
+      expect(await store.abandonTake(keys, 'p1:2')).toBe(2);
 
       expect(await redis.lrange(keys.waiting, '0', '-1')).toEqual(['c', 'd', 'e']);
-      expect((await redis.zrange(keys.processing, '0', '-1')).sort()).toEqual([...kept].sort());
+      const keptIds = kept.map((lease) => lease.id).sort();
+      expect((await redis.zrange(keys.processing, '0', '-1')).sort()).toEqual(keptIds);
+      expect((await redis.hkeys(keys.leases)).sort()).toEqual(keptIds);
       // Once only, and a take that never ran has nothing to give back.
-      expect(await scripts.abandonTake(keys, 'p1:2')).toBe(0);
-      expect(await scripts.abandonTake(keys, 'p1:never')).toBe(0);
+      expect(await store.abandonTake(keys, 'p1:2')).toBe(0);
+      expect(await store.abandonTake(keys, 'p1:never')).toBe(0);
     });
   },
 );

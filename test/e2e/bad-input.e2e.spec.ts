@@ -213,8 +213,6 @@ describe('bad input', () => {
       const bad = {
         notJson: '{"jid": "j1", "class": ',
         notObject: '[1, 2, 3]',
-        noWorker: rawJob({ jid: 'j-nobody', queue: 'inbox', class: 'Nobody' }),
-        otherQueue: rawJob({ jid: 'j-other', queue: 'inbox', class: 'ElsewhereWorker' }),
         noMethod: rawJob({
           jid: 'j-method',
           queue: 'inbox',
@@ -229,9 +227,15 @@ describe('bad input', () => {
         }),
         argsNotArray: rawJob({ jid: 'j-args', queue: 'inbox', class: 'InboxWorker', args: 'x' }),
       };
+      // Workers this process does not have (a rolling deploy): retried, not buried.
+      const unknown = {
+        noWorker: rawJob({ jid: 'j-nobody', queue: 'inbox', class: 'Nobody' }),
+        otherQueue: rawJob({ jid: 'j-other', queue: 'inbox', class: 'ElsewhereWorker' }),
+      };
       await redis.rpush(
         keys.waiting,
         ...Object.values(bad),
+        ...Object.values(unknown),
         rawJob({ queue: 'inbox', class: 'InboxWorker', args: ['good-1'] }),
       );
 
@@ -254,10 +258,16 @@ describe('bad input', () => {
       expect(unreadable.find((job) => job.payload === bad.notObject).error_message).toBe(
         'payload is not a JSON object, got: [1,2,3]',
       );
-      expect(byJid('j-nobody').error_message).toBe(
-        'no worker named "Nobody" is registered for queue "inbox" (registered there: InboxWorker)',
+      await expect.poll(() => redis.zcard(keys.retry)).toBe(2);
+      const retrying = (await redis.zrange(keys.retry, '0', '-1')).map((m) => JSON.parse(m));
+      const retried = (jid: string) => retrying.find((job) => job.jid === jid);
+      expect(retried('j-nobody')).toMatchObject({ retry_count: 1, class: 'Nobody' });
+      expect(retried('j-nobody').error_message).toMatch(
+        /no worker named "Nobody" is registered for queue "inbox".*InboxWorker/,
       );
-      expect(byJid('j-other').error_message).toMatch(/no worker named "ElsewhereWorker" .*"inbox"/);
+      expect(retried('j-other').error_message).toMatch(
+        /no worker named "ElsewhereWorker" .*"inbox"/,
+      );
       expect(byJid('j-method')).toMatchObject({
         class: 'InboxWorker',
         function: 'gone',
@@ -271,7 +281,7 @@ describe('bad input', () => {
         'malformed job: "args" must be an array',
       );
       expect(
-        logger.find(/cannot run: .*Moved to the dead set/, 'error').length,
+        logger.find(/cannot run: .*(Moved to|Set aside in) the dead set/, 'error').length,
       ).toBeGreaterThanOrEqual(Object.keys(bad).length);
 
       // The pipeline is still alive and well.

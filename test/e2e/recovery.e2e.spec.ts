@@ -1,8 +1,9 @@
 import 'reflect-metadata';
-import { readFileSync } from 'node:fs';
 import type { INestApplicationContext } from '@nestjs/common';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FlumeClient, Worker, type FlumeModuleOptions } from '../../lib/index.js';
+import type { Lease } from '../../lib/engine/lease.js';
+import { RedisStore } from '../../lib/engine/redis-store.js';
 import { Apps } from '../support/apps.js';
 import { CaptureLogger } from '../support/capture-logger.js';
 import { Gate } from '../support/gate.js';
@@ -18,7 +19,6 @@ import {
 } from '../support/redis.js';
 
 /** The engine's own take script, run by hand: a "worker" that takes jobs and then dies. */
-const TAKE_LUA = readFileSync(new URL('../../lib/engine/lua/take-5.lua', import.meta.url), 'utf8');
 
 const VISIBILITY_TIMEOUT = 1_000;
 
@@ -78,20 +78,17 @@ describe('recovery of abandoned jobs, and leases of long jobs', () => {
   let redis: TestRedis;
 
   /** Takes up to `count` waiting jobs of `queue` as a worker would, for `leaseMs`. */
-  async function takeByHand(queue: string, count: number, leaseMs: number): Promise<string[]> {
-    const keys = keysOf(namespace, queue);
-    return (await redis.eval(
-      TAKE_LUA,
-      5,
-      keys.waiting,
-      keys.processing,
-      keys.leaseSeq,
-      `${keys.waiting}:take:dead-worker`,
-      `${keys.waiting}:take:none`,
+  async function takeByHand(queue: string, count: number, leaseMs: number): Promise<Lease[]> {
+    const reply = await new RedisStore(redis).take(keysOf(namespace, queue), queue, {
       count,
       leaseMs,
-      60_000,
-    )) as string[];
+      token: 'dead-worker',
+      previous: 'none',
+      recordMs: 60_000,
+      maxPayloadBytes: 1024 * 1024,
+      dead: { maxJobs: 100, maxAgeMs: 60_000 },
+    });
+    return reply.leases;
   }
 
   beforeAll(() => {
@@ -111,12 +108,14 @@ describe('recovery of abandoned jobs, and leases of long jobs', () => {
     const keys = keysOf(namespace, 'recover');
     await apps.boot(options('recover'), [...providers, RecoverWorker]);
     const payload = rawJob({ queue: 'recover', class: 'RecoverWorker', args: ['abandoned'] });
-    await redis.zadd(keys.processing, Date.now() - 1, `424242|${payload}`);
+    await redis.hset(keys.leases, '424242', payload);
+    await redis.zadd(keys.processing, Date.now() - 1, '424242');
 
     await log.untilCount(1, 'RecoverWorker', 5_000);
     expect(log.performed.at(-1)!.args).toEqual(['abandoned']);
     await expect.poll(() => redis.zcard(keys.processing)).toBe(0);
     expect(await redis.llen(keys.waiting)).toBe(0);
+    expect(await redis.hlen(keys.leases)).toBe(0);
     expect(logger.find(/Recovered 1 job\(s\) of .*\{recover\}/, 'warn')).toHaveLength(1);
   });
 
@@ -128,8 +127,11 @@ describe('recovery of abandoned jobs, and leases of long jobs', () => {
     const takenAt = Date.now();
     const leases = await takeByHand('recover', 10, leaseMs);
     expect(leases).toHaveLength(1);
-    expect(leases[0]).toMatch(/^\d+\|/);
-    expect(leases[0].slice(leases[0].indexOf('|') + 1)).toBe(payload);
+    expect(leases[0].id).toMatch(/^\d+$/);
+    expect(leases[0].payload).toBe(payload);
+    // The processing set holds the lease id only; the payload is stored once, beside it.
+    expect(await redis.zrange(keys.processing, '0', '-1')).toEqual([leases[0].id]);
+    expect(await redis.hget(keys.leases, leases[0].id)).toBe(payload);
     expect(await redis.llen(keys.waiting)).toBe(0);
 
     const before = log.count('RecoverWorker');
@@ -155,13 +157,14 @@ describe('recovery of abandoned jobs, and leases of long jobs', () => {
     await log.untilCount(1, 'HeldWorker', 5_000);
     const [newLease] = await redis.zrange(keys.processing, '0', '-1');
     expect(newLease).toBeDefined();
-    expect(newLease).not.toBe(oldLease);
-    const jobOf = (lease: string) => JSON.parse(lease.slice(lease.indexOf('|') + 1));
-    expect(jobOf(newLease)).toMatchObject({ jid: jobOf(oldLease).jid, args: ['h1'] });
+    expect(newLease).not.toBe(oldLease.id);
+    const newPayload = JSON.parse((await redis.hget(keys.leases, newLease))!);
+    expect(newPayload).toMatchObject({ jid: JSON.parse(oldLease.payload).jid, args: ['h1'] });
 
     // The first worker wakes up and acknowledges: that must not end the new lease.
-    expect(await redis.zrem(keys.processing, oldLease)).toBe(0);
+    expect(await new RedisStore(redis).ack(keys, [oldLease.id])).toBe(0);
     expect(await redis.zrange(keys.processing, '0', '-1')).toEqual([newLease]);
+    expect(await redis.hexists(keys.leases, newLease)).toBe(1);
     held.gate.open();
     await expect.poll(() => redis.zcard(keys.processing)).toBe(0);
     expect(log.count('HeldWorker')).toBe(1);

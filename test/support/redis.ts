@@ -82,6 +82,8 @@ export function keysOf(namespace: string, queue: string) {
   return {
     waiting,
     processing: `${waiting}:processing`,
+    leases: `${waiting}:leases`,
+    recoveries: `${waiting}:recoveries`,
     leaseSeq: `${waiting}:lease_seq`,
     scheduled: `${waiting}:scheduled`,
     retry: `${waiting}:retry`,

@@ -6,6 +6,8 @@ describe('queueKeys', () => {
     expect(queueKeys('my-app', 'default')).toEqual({
       waiting: 'my-app:queue:{default}',
       processing: 'my-app:queue:{default}:processing',
+      leases: 'my-app:queue:{default}:leases',
+      recoveries: 'my-app:queue:{default}:recoveries',
       leaseSeq: 'my-app:queue:{default}:lease_seq',
       scheduled: 'my-app:queue:{default}:scheduled',
       retry: 'my-app:queue:{default}:retry',

@@ -23,7 +23,7 @@ describe('resolveOptions: defaults', () => {
       maxRetries: 5,
       backoffInitial: 500,
       backoffMax: 10_000,
-      visibilityTimeout: 600_000,
+      visibilityTimeout: 30_000,
       shutdownTimeout: 25_000,
       schedulerPollInterval: 1_000,
       commandTimeout: 5_000,

@@ -5,7 +5,7 @@
   KEYS[1] processing sorted set
 
   ARGV[1] lease length in ms, from now
-  ARGV[2..n] the leases ("<lease id>|<payload>")
+  ARGV[2..n] lease ids
 
   Returns the number of leases extended.
 ]]
