@@ -8,6 +8,7 @@ import {
 } from './connection-options.js';
 import { FlumeConnectionError } from './errors/index.js';
 import type { FlumeLogger } from './logger.js';
+import { nextReady } from './wait.js';
 
 /** Any client the engine runs on: one Redis (direct or through Sentinel) or a Redis Cluster. */
 export type RedisClient = Redis | Cluster;
@@ -96,8 +97,6 @@ export class RedisConnections {
   private readonly blocking = new Set<RedisClient>();
   private closing?: Promise<void>;
   private workerClient?: RedisClient;
-  /** One pending 'ready' wait per client, shared by every caller (see untilReadyEvent). */
-  private readonly readyWaits = new WeakMap<RedisClient, Promise<void>>();
 
   constructor(
     private readonly source: FlumeConnection,
@@ -151,7 +150,7 @@ export class RedisConnections {
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
-        this.untilReadyEvent(redis),
+        nextReady(redis),
         new Promise<never>((_, reject) => {
           timer = setTimeout(
             () =>
@@ -168,22 +167,6 @@ export class RedisConnections {
     } finally {
       clearTimeout(timer);
     }
-  }
-
-  /**
-   * Resolves on the next 'ready' of `redis`. Callers share one listener: a burst of
-   * enqueues while connecting would otherwise add one each and trip Node's
-   * MaxListenersExceededWarning.
-   */
-  private untilReadyEvent(redis: RedisClient): Promise<void> {
-    let wait = this.readyWaits.get(redis);
-    if (!wait) {
-      wait = new Promise<void>((resolve) => redis.once('ready', () => resolve())).finally(() =>
-        this.readyWaits.delete(redis),
-      );
-      this.readyWaits.set(redis, wait);
-    }
-    return wait;
   }
 
   /**
