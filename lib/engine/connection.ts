@@ -197,7 +197,8 @@ export class RedisConnections {
   }
 
   private async closeAll(): Promise<void> {
-    for (const redis of this.blocking) redis.disconnect();
+    // Each pipeline has disconnected its own already (see disconnectOnce).
+    for (const redis of this.blocking) disconnectOnce(redis);
     // The worker connection first: the pipelines have sent their last acks by now.
     if (this.workerClient) await closeClient(this.workerClient);
     await closeClient(this.command);
@@ -286,6 +287,15 @@ export class RedisConnections {
   }
 }
 
+/**
+ * Drops `redis` unless it has ended. A second disconnect() of an ended client arms
+ * ioredis's 2 s "destroy the socket" timer on a socket already closed: nothing
+ * clears it, and it keeps the process alive 2 s after every shutdown.
+ */
+function disconnectOnce(redis: RedisClient): void {
+  if (redis.status !== 'end') redis.disconnect();
+}
+
 /** Quits `redis` (or drops it when it is not connected) and resolves once it is closed. */
 async function closeClient(redis: RedisClient): Promise<void> {
   try {
@@ -297,7 +307,7 @@ async function closeClient(redis: RedisClient): Promise<void> {
     // 'ready', and an enqueue after close() would fail as if Redis were down.
     const ended =
       redis.status === 'end' ? undefined : new Promise((resolve) => redis.once('end', resolve));
-    redis.disconnect();
+    disconnectOnce(redis);
     // Between two reconnection attempts there is no socket to close: ioredis only
     // cancels the next attempt and never emits 'end'.
     if (redis.status !== 'reconnecting') await ended;

@@ -11,7 +11,7 @@ import { resolvePauseOptions, type PauseOptions } from './pause-options.js';
 import { PipelineRunner } from './pipeline-runner.js';
 import { Scripts } from './scripts.js';
 import { checkServer } from './server-check.js';
-import { delay } from './wait.js';
+import { resolvesWithin } from './wait.js';
 import type { WorkerRegistry } from './worker-registry.js';
 
 /** How often each instance reads the pauses stored in Redis. */
@@ -140,12 +140,7 @@ export class FlumeEngine {
     }
     if (!paused || opts.async) return;
     const stopped = Promise.all(runners.map((runner) => runner.untilNotTaking()));
-    if (opts.timeout === Infinity) return void (await stopped);
-    const inTime = await Promise.race([
-      stopped.then(() => true),
-      delay(opts.timeout).then(() => false),
-    ]);
-    if (!inTime) {
+    if (!(await resolvesWithin(stopped, opts.timeout))) {
       throw new FlumeTimeoutError(
         `Pausing ${names.join(', ')} took longer than ${opts.timeout} ms; the pipeline(s) stay paused.`,
       );

@@ -12,7 +12,7 @@ import type { PausedPipelines } from './paused-pipelines.js';
 import { RateLimiter } from './rate-limiter.js';
 import { JobTaker, type TakeOutcome } from './job-taker.js';
 import type { Scripts } from './scripts.js';
-import { delay, Signal, untilReady } from './wait.js';
+import { delay, resolvesWithin, Signal, untilReady } from './wait.js';
 import type { BatchOptions, WorkerDefinition, WorkerRegistry } from './worker-registry.js';
 
 /** The payload's last field once a job was recovered (see recover-3.lua). */
@@ -199,10 +199,7 @@ export class PipelineRunner {
       await this.handBack(notStarted);
       for (const lease of notStarted) this.running.delete(lease);
     }
-    const finished = await Promise.race([
-      this.allFinished().then(() => true),
-      delay(timeoutMs).then(() => false),
-    ]);
+    const finished = await resolvesWithin(this.allFinished(), timeoutMs);
     if (!finished) {
       const unfinished = [...this.running];
       this.jobs.abort(

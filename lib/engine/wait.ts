@@ -18,6 +18,22 @@ export function delay(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+/**
+ * True when `work` resolves within `ms`, false when `ms` passes first. The timer is
+ * cleared either way: a timeout raced and lost must not keep the process alive (a
+ * shutdown that waited for nothing would otherwise end only when it fires).
+ */
+export async function resolvesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  if (ms === Infinity) return work.then(() => true);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(resolve, ms, false)));
+  try {
+    return await Promise.race([work.then(() => true as const), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** One pending 'ready' wait per connection, whoever waits (see nextReady). */
 const readyWaits = new WeakMap<Connection, Promise<void>>();
 

@@ -1,6 +1,11 @@
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { untilReady } from '../../lib/engine/wait.js';
+import { resolvesWithin, untilReady } from '../../lib/engine/wait.js';
+
+/** Timers pending in this process now. */
+function pendingTimers(): number {
+  return process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
+}
 
 /** A connection that is still connecting: what untilReady waits on. */
 class Connecting extends EventEmitter {
@@ -41,5 +46,29 @@ describe('untilReady', () => {
     redis.becomeReady();
     await second;
     expect(redis.listenerCount('ready')).toBe(0);
+  });
+});
+
+describe('resolvesWithin', () => {
+  it('says whether the work resolved in time, and leaves no timer behind either way', async () => {
+    const before = pendingTimers();
+    expect(await resolvesWithin(Promise.resolve(), 60_000)).toBe(true);
+    expect(pendingTimers()).toBe(before);
+    expect(await resolvesWithin(new Promise(() => undefined), 10)).toBe(false);
+    expect(pendingTimers()).toBe(before);
+  });
+
+  it('waits without a timer for an Infinity timeout', async () => {
+    let finish!: () => void;
+    const work = new Promise<void>((resolve) => (finish = resolve));
+    const before = pendingTimers();
+    const result = resolvesWithin(work, Infinity);
+    expect(pendingTimers()).toBe(before);
+    finish();
+    expect(await result).toBe(true);
+  });
+
+  it('passes on a rejection of the work', async () => {
+    await expect(resolvesWithin(Promise.reject(new Error('boom')), 1_000)).rejects.toThrow('boom');
   });
 });
