@@ -4,7 +4,7 @@ import { FlumeConfigError, FlumeTimeoutError } from './errors/index.js';
 import { Inspector } from './inspector.js';
 import { Instrumentation } from './instrumentation.js';
 import { pausedPipelinesKey } from './keys.js';
-import type { FlumeLogger } from './logger.js';
+import { escapingLogger, type FlumeLogger } from './logger.js';
 import type { ResolvedOptions } from './options.js';
 import { PausedPipelines } from './paused-pipelines.js';
 import { resolvePauseOptions, type PauseOptions } from './pause-options.js';
@@ -29,14 +29,18 @@ export class FlumeEngine {
   private readonly scripts: Scripts;
   private readonly paused: PausedPipelines;
   private readonly runners = new Map<string, PipelineRunner>();
+  private readonly logger: FlumeLogger;
   private started = false;
   private closing?: Promise<void>;
 
   constructor(
     readonly options: ResolvedOptions,
     readonly registry: WorkerRegistry,
-    private readonly logger: FlumeLogger,
+    userLogger: FlumeLogger,
   ) {
+    // Everything below logs through this one: text read from Redis is escaped here.
+    const logger = escapingLogger(userLogger);
+    this.logger = logger;
     this.connections = new RedisConnections(
       options.connection,
       `flume:${options.namespace}`,
