@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { Worker } from '../../lib/index.js';
+import { FlumeClient, Worker } from '../../lib/index.js';
 import { Apps } from '../support/apps.js';
 import { CaptureLogger } from '../support/capture-logger.js';
 import {
@@ -31,7 +31,7 @@ class InjectWorker {
   perform(): void {}
 }
 
-describe('text from Redis in log lines', () => {
+describe('text from Redis in log lines and results', () => {
   const namespace = uniqueNamespace('log-injection');
   const apps = new Apps();
   const redis: TestRedis = inspector();
@@ -66,5 +66,21 @@ describe('text from Redis in log lines', () => {
     expect(line.level).toBe('error');
     expect(line.message).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/);
     expect(line.message).toContain(`Mailer\\n${FAKE_LINE}\\u2028\\x1b[2J`);
+  });
+
+  it('keeps every queue name in jobCounts, __proto__ and constructor included', async () => {
+    const app = await apps.boot({ connection: testConnection(), namespace, logger: false }, [
+      InjectWorker,
+    ]);
+    const client = app.get(FlumeClient);
+    await redis.lpush(
+      keysOf(namespace, '__proto__').waiting,
+      rawJob({ queue: '__proto__', class: 'x' }),
+    );
+    const counts = await client.jobCounts(['__proto__', 'constructor', 'toString']);
+    expect(Object.keys(counts)).toEqual(['__proto__', 'constructor', 'toString']);
+    expect(counts['__proto__']).toBe(1);
+    expect(counts.constructor).toBe(0);
+    expect(counts.toString).toBe(0);
   });
 });
