@@ -252,7 +252,7 @@ export class PipelineRunner {
         this.taking = undefined;
       }
       if (outcome.kind === 'limited') {
-        await delay(outcome.waitMs, signal);
+        await this.taker.waitForPermits(outcome.waitMs, signal);
       } else if (signal.aborted) {
         await this.handBack(outcome.leases);
       } else if (outcome.leases.length === 0) {
