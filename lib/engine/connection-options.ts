@@ -76,9 +76,44 @@ function invalid(field: string, expected: string, got?: string): FlumeConfigErro
   return new FlumeConfigError(`Invalid option "connection.${field}": expected ${expected}${shown}`);
 }
 
-/** Shows a value that may hold credentials: a URL's user info is masked. */
-function describeMasked(value: unknown): string {
-  return describe(typeof value === 'string' ? value.replace(/^.*@/s, '***@') : value);
+/**
+ * What a value that may hold credentials is, without showing it: a URL, a PEM key or
+ * a password given in the wrong place must not reach a boot log.
+ */
+function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array (not shown: it may hold credentials)';
+  const type = typeof value;
+  const article = /^[aeiou]/.test(type) ? 'an' : 'a';
+  return `${article} ${type} (not shown: it may hold credentials)`;
+}
+
+/** What to do about a URL that does not parse: the usual cause is an unencoded password. */
+const ENCODE_ADVICE =
+  'A user name or password holding characters such as "/", "?", "#" or "%" (base64 and ' +
+  'generated passwords often do) must be URL-encoded with encodeURIComponent, or given ' +
+  'apart as connection.password.';
+
+/** Why `url` is no redis:// URL ioredis can read, or undefined when it is one. Never shows it. */
+function urlProblem(url: unknown): string | undefined {
+  if (typeof url !== 'string' || !/^rediss?:\/\//.test(url)) {
+    return 'expected a redis:// or rediss:// URL.';
+  }
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+    // ioredis decodes the user and password: a stray "%" would throw there.
+    decodeURIComponent(parsed.username);
+    decodeURIComponent(parsed.password);
+  } catch {
+    // The TypeError of `new URL` carries the whole URL as `input`: never rethrown.
+    return `it cannot be parsed as a URL (not shown: it may hold a password). ${ENCODE_ADVICE}`;
+  }
+  // A "/" in the password ends the host part early: what follows lands in the path.
+  if (!/^\/?\d*$/.test(parsed.pathname)) {
+    return `expected redis://[user:password@]host:port/db, with a database number as the path. ${ENCODE_ADVICE}`;
+  }
+  return undefined;
 }
 
 function checkPort(field: string, port: unknown): void {
@@ -125,8 +160,10 @@ function rejectUnknown(connection: Record<string, unknown>, known: string[], wha
 
 function checkTls(connection: Record<string, unknown>): void {
   const tls = connection.tls;
-  if (tls === undefined || tls === true || (typeof tls === 'object' && tls !== null)) return;
-  throw invalid('tls', 'true or TLS options ({ ca, cert, key, ... })', describe(tls));
+  if (tls === undefined || tls === true) return;
+  if (typeof tls === 'object' && tls !== null && !Array.isArray(tls)) return;
+  // Never shown: a string here is likely a PEM key or certificate.
+  throw invalid('tls', 'true or TLS options ({ ca, cert, key, ... })', kindOf(tls));
 }
 
 function resolveCluster(connection: Record<string, unknown>): FlumeConnectionOptions {
@@ -158,11 +195,10 @@ function resolveSentinel(connection: Record<string, unknown>): FlumeConnectionOp
 function resolveSingle(connection: Record<string, unknown>): FlumeConnectionOptions {
   rejectUnknown(connection, SINGLE_FIELDS, '');
   if (connection.url !== undefined) {
-    if (typeof connection.url !== 'string' || !/^rediss?:\/\//.test(connection.url)) {
-      // Never echo the URL: it may hold a password.
-      throw new FlumeConfigError(
-        'Invalid option "connection.url": expected a redis:// or rediss:// URL.',
-      );
+    // Never echo the URL: it may hold a password.
+    const problem = urlProblem(connection.url);
+    if (problem !== undefined) {
+      throw new FlumeConfigError(`Invalid option "connection.url": ${problem}`);
     }
   }
   checkString(connection, 'host');
@@ -193,7 +229,7 @@ export function resolveConnection(raw: unknown): FlumeConnection {
   if (isRedisClient(raw)) return raw;
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new FlumeConfigError(
-      `Invalid option "connection": expected { url } or { host, port, ... } or an ioredis client, got: ${describeMasked(raw)}`,
+      `Invalid option "connection": expected { url } or { host, port, ... } or an ioredis client, got: ${kindOf(raw)}`,
     );
   }
   const connection = raw as Record<string, unknown>;

@@ -8,6 +8,7 @@ import {
 } from './connection-options.js';
 import { FlumeConnectionError } from './errors/index.js';
 import type { FlumeLogger } from './logger.js';
+import { nextReady } from './wait.js';
 
 /** Any client the engine runs on: one Redis (direct or through Sentinel) or a Redis Cluster. */
 export type RedisClient = Redis | Cluster;
@@ -96,8 +97,6 @@ export class RedisConnections {
   private readonly blocking = new Set<RedisClient>();
   private closing?: Promise<void>;
   private workerClient?: RedisClient;
-  /** One pending 'ready' wait per client, shared by every caller (see untilReadyEvent). */
-  private readonly readyWaits = new WeakMap<RedisClient, Promise<void>>();
 
   constructor(
     private readonly source: FlumeConnection,
@@ -151,7 +150,7 @@ export class RedisConnections {
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
-        this.untilReadyEvent(redis),
+        nextReady(redis),
         new Promise<never>((_, reject) => {
           timer = setTimeout(
             () =>
@@ -168,22 +167,6 @@ export class RedisConnections {
     } finally {
       clearTimeout(timer);
     }
-  }
-
-  /**
-   * Resolves on the next 'ready' of `redis`. Callers share one listener: a burst of
-   * enqueues while connecting would otherwise add one each and trip Node's
-   * MaxListenersExceededWarning.
-   */
-  private untilReadyEvent(redis: RedisClient): Promise<void> {
-    let wait = this.readyWaits.get(redis);
-    if (!wait) {
-      wait = new Promise<void>((resolve) => redis.once('ready', () => resolve())).finally(() =>
-        this.readyWaits.delete(redis),
-      );
-      this.readyWaits.set(redis, wait);
-    }
-    return wait;
   }
 
   /**
@@ -214,7 +197,8 @@ export class RedisConnections {
   }
 
   private async closeAll(): Promise<void> {
-    for (const redis of this.blocking) redis.disconnect();
+    // Each pipeline has disconnected its own already (see disconnectOnce).
+    for (const redis of this.blocking) disconnectOnce(redis);
     // The worker connection first: the pipelines have sent their last acks by now.
     if (this.workerClient) await closeClient(this.workerClient);
     await closeClient(this.command);
@@ -303,6 +287,15 @@ export class RedisConnections {
   }
 }
 
+/**
+ * Drops `redis` unless it has ended. A second disconnect() of an ended client arms
+ * ioredis's 2 s "destroy the socket" timer on a socket already closed: nothing
+ * clears it, and it keeps the process alive 2 s after every shutdown.
+ */
+function disconnectOnce(redis: RedisClient): void {
+  if (redis.status !== 'end') redis.disconnect();
+}
+
 /** Quits `redis` (or drops it when it is not connected) and resolves once it is closed. */
 async function closeClient(redis: RedisClient): Promise<void> {
   try {
@@ -314,7 +307,7 @@ async function closeClient(redis: RedisClient): Promise<void> {
     // 'ready', and an enqueue after close() would fail as if Redis were down.
     const ended =
       redis.status === 'end' ? undefined : new Promise((resolve) => redis.once('end', resolve));
-    redis.disconnect();
+    disconnectOnce(redis);
     // Between two reconnection attempts there is no socket to close: ioredis only
     // cancels the next attempt and never emits 'end'.
     if (redis.status !== 'reconnecting') await ended;

@@ -60,9 +60,8 @@ export class Enqueuer implements JobSink {
     const lengths = await this.connections.send('did not count the jobs', () =>
       this.store.waitingCounts(keys),
     );
-    const counts: Record<string, number> = {};
-    queues.forEach((queue, i) => (counts[queue] = lengths[i]));
-    return counts;
+    // Own properties, "__proto__" too: an assignment would set the prototype instead.
+    return Object.fromEntries(queues.map((queue, i) => [queue, lengths[i]]));
   }
 
   private encode(job: NewJob) {

@@ -4,14 +4,14 @@ import { FlumeConfigError, FlumeTimeoutError } from './errors/index.js';
 import { Inspector } from './inspector.js';
 import { Instrumentation } from './instrumentation.js';
 import { pausedPipelinesKey } from './keys.js';
-import type { FlumeLogger } from './logger.js';
+import { escapingLogger, type FlumeLogger } from './logger.js';
 import type { ResolvedOptions } from './options.js';
 import { PausedPipelines } from './paused-pipelines.js';
 import { resolvePauseOptions, type PauseOptions } from './pause-options.js';
 import { PipelineRunner } from './pipeline-runner.js';
 import { RedisStore } from './redis-store.js';
 import { checkServer } from './server-check.js';
-import { delay } from './wait.js';
+import { resolvesWithin } from './wait.js';
 import type { WorkerRegistry } from './worker-registry.js';
 
 /** How often each instance reads the pauses stored in Redis. */
@@ -29,14 +29,18 @@ export class FlumeEngine {
   private readonly store: RedisStore;
   private readonly paused: PausedPipelines;
   private readonly runners = new Map<string, PipelineRunner>();
+  private readonly logger: FlumeLogger;
   private started = false;
   private closing?: Promise<void>;
 
   constructor(
     readonly options: ResolvedOptions,
     readonly registry: WorkerRegistry,
-    private readonly logger: FlumeLogger,
+    userLogger: FlumeLogger,
   ) {
+    // Everything below logs through this one: text read from Redis is escaped here.
+    const logger = escapingLogger(userLogger);
+    this.logger = logger;
     this.connections = new RedisConnections(
       options.connection,
       `flume:${options.namespace}`,
@@ -139,12 +143,7 @@ export class FlumeEngine {
     }
     if (!paused || opts.async) return;
     const stopped = Promise.all(runners.map((runner) => runner.untilNotTaking()));
-    if (opts.timeout === Infinity) return void (await stopped);
-    const inTime = await Promise.race([
-      stopped.then(() => true),
-      delay(opts.timeout).then(() => false),
-    ]);
-    if (!inTime) {
+    if (!(await resolvesWithin(stopped, opts.timeout))) {
       throw new FlumeTimeoutError(
         `Pausing ${names.join(', ')} took longer than ${opts.timeout} ms; the pipeline(s) stay paused.`,
       );

@@ -50,6 +50,11 @@ export class JobTaker {
     await this.deps.store.forgetTake(this.deps.keys, this.confirmed);
   }
 
+  /** After a 'limited' take: waits `waitMs`, or less when permits on the key are given back. */
+  waitForPermits(waitMs: number, signal: AbortSignal): Promise<void> {
+    return this.deps.limiter!.waitForPermits(waitMs, signal);
+  }
+
   async take(free: number): Promise<TakeOutcome> {
     await this.settleLostTake();
     const { limiter, store, keys, queue } = this.deps;

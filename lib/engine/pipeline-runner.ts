@@ -13,7 +13,7 @@ import type { PausedPipelines } from './paused-pipelines.js';
 import { RateLimiter } from './rate-limiter.js';
 import { JobTaker, type TakeOutcome } from './job-taker.js';
 import type { RedisStore } from './redis-store.js';
-import { delay, Signal, untilReady } from './wait.js';
+import { delay, resolvesWithin, Signal, untilReady } from './wait.js';
 import type { BatchOptions, WorkerDefinition, WorkerRegistry } from './worker-registry.js';
 
 /**
@@ -204,14 +204,7 @@ export class PipelineRunner {
       await this.handBack(notStarted);
       for (const id of notStarted) this.running.delete(id);
     }
-    // The timer is cleared once the jobs are done: a pending one would keep the
-    // process alive for the whole timeout after close() resolved.
-    const timeUp = new AbortController();
-    const finished = await Promise.race([
-      this.allFinished().then(() => true),
-      delay(timeoutMs, timeUp.signal).then(() => false),
-    ]);
-    timeUp.abort();
+    const finished = await resolvesWithin(this.allFinished(), timeoutMs);
     if (!finished) {
       const unfinished = [...this.running];
       this.jobs.handBack(
@@ -268,7 +261,7 @@ export class PipelineRunner {
         this.taking = undefined;
       }
       if (outcome.kind === 'limited') {
-        await delay(outcome.waitMs, signal);
+        await this.taker.waitForPermits(outcome.waitMs, signal);
         continue;
       }
       this.reportOversized(outcome.oversized);

@@ -1,3 +1,4 @@
+import { permitWaiters } from './permit-waiters.js';
 import type { RedisStore } from './redis-store.js';
 import { uniqueToken } from './unique-token.js';
 
@@ -17,6 +18,8 @@ function startMargin(scaleMs: number): number {
 export class RateLimiter {
   private readonly windowMs: number;
   private readonly marginMs: number;
+  /** Releases on the key seen when the last acquire was sent (see waitForPermits). */
+  private releasesAtAsk = 0;
 
   constructor(
     private readonly store: RedisStore,
@@ -44,6 +47,7 @@ export class RateLimiter {
     // and the window would count it once.
     const prefix = `${uniqueToken()}:`;
     const askedAt = performance.now();
+    this.releasesAtAsk = permitWaiters.releases(this.key);
     const { granted, waitMs, stampedAt } = await this.store.limit(
       this.key,
       this.count,
@@ -55,6 +59,7 @@ export class RateLimiter {
       if (unused <= 0) return;
       const members = Array.from({ length: unused }, (_, i) => `${prefix}${granted - i}`);
       await this.store.releasePermits(this.key, members);
+      permitWaiters.released(this.key);
     };
     // The permits carry the time they were granted; the jobs start after the take's
     // round trip. When that was slower than the margin (a cold start, a busy event
@@ -70,5 +75,14 @@ export class RateLimiter {
         .catch(() => undefined);
     };
     return { granted, waitMs, release, beforeStart };
+  }
+
+  /**
+   * After an acquire granted nothing: resolves after its `waitMs`, or as soon as a
+   * limiter of this process on the same key gives permits back (also when that
+   * happened between the acquire and this call), or when `signal` aborts.
+   */
+  waitForPermits(waitMs: number, signal: AbortSignal): Promise<void> {
+    return permitWaiters.wait(this.key, this.releasesAtAsk, waitMs, signal);
   }
 }

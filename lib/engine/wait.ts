@@ -1,4 +1,8 @@
-import type { RedisClient } from './connection.js';
+/** What the waits need of a connection (a Redis or Cluster); connection.ts imports this file. */
+interface Connection {
+  readonly status: string;
+  once(event: 'ready', listener: () => void): unknown;
+}
 
 /** Resolves after `ms`, or at once when `signal` aborts. Never rejects. */
 export function delay(ms: number, signal?: AbortSignal): Promise<void> {
@@ -14,16 +18,50 @@ export function delay(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+/**
+ * True when `work` resolves within `ms`, false when `ms` passes first. The timer is
+ * cleared either way: a timeout raced and lost must not keep the process alive (a
+ * shutdown that waited for nothing would otherwise end only when it fires).
+ */
+export async function resolvesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  if (ms === Infinity) return work.then(() => true);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(resolve, ms, false)));
+  try {
+    return await Promise.race([work.then(() => true as const), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** One pending 'ready' wait per connection, whoever waits (see nextReady). */
+const readyWaits = new WeakMap<Connection, Promise<void>>();
+
+/**
+ * Resolves on the next 'ready' of `redis`. Every waiter shares one listener: the
+ * pipelines of a process share their connection, and one listener each would trip
+ * Node's MaxListenersExceededWarning past ten pipelines (or ten enqueues at boot).
+ */
+export function nextReady(redis: Connection): Promise<void> {
+  let wait = readyWaits.get(redis);
+  if (!wait) {
+    wait = new Promise<void>((resolve) => redis.once('ready', () => resolve())).finally(() =>
+      readyWaits.delete(redis),
+    );
+    readyWaits.set(redis, wait);
+  }
+  return wait;
+}
+
 /** Resolves when `redis` is ready (or already is), or when `signal` aborts. */
-export function untilReady(redis: RedisClient, signal: AbortSignal): Promise<void> {
+export function untilReady(redis: Connection, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (redis.status === 'ready' || signal.aborted) return resolve();
     const done = () => {
-      redis.off('ready', done);
       signal.removeEventListener('abort', done);
       resolve();
     };
-    redis.once('ready', done);
+    void nextReady(redis).then(done);
     signal.addEventListener('abort', done, { once: true });
   });
 }

@@ -241,7 +241,7 @@ describe('resolveOptions: errors name the option, the value and what is allowed'
   describe('connection', () => {
     it('refuses a non-object', () => {
       expect(problem({ connection: 'redis://x' })).toBe(
-        'Invalid option "connection": expected { url } or { host, port, ... } or an ioredis client, got: "redis://x"',
+        'Invalid option "connection": expected { url } or { host, port, ... } or an ioredis client, got: a string (not shown: it may hold credentials)',
       );
     });
 
