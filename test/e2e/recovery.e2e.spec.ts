@@ -49,6 +49,19 @@ class HeldWorker {
   }
 }
 
+/** Blocks the event loop for 700 ms, then yields once, as a CPU-bound job would. */
+@Worker('blocking')
+class BlockingWorker {
+  constructor(private readonly log: JobLog) {}
+
+  async perform(): Promise<void> {
+    const until = Date.now() + 700;
+    while (Date.now() < until);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    this.log.record('BlockingWorker', []);
+  }
+}
+
 @Worker('long')
 class LongWorker {
   constructor(private readonly log: JobLog) {}
@@ -197,5 +210,14 @@ describe('recovery of abandoned jobs, and leases of long jobs', () => {
     expect(started.map((p) => p.args[0]).sort()).toEqual(tags);
     // Nothing is left anywhere to hand out again, and nothing was recovered meanwhile.
     expect(logger.find(/Recovered/).length).toBe(recoveredBefore);
+  });
+
+  it('says when a lease renewal came late because the event loop was blocked', async () => {
+    const app = await apps.boot(options('blocking'), [...providers, BlockingWorker]);
+    const client = app.get(FlumeClient);
+    await client.enqueue('blocking', BlockingWorker, []);
+    await log.untilCount(1, 'BlockingWorker', 5_000);
+    const [warning] = logger.find(/came \d+ ms late: the event loop was blocked/, 'warn');
+    expect(warning?.message).toMatch(/visibilityTimeout \(1000 ms\) runs twice/);
   });
 });

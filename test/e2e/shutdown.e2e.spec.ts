@@ -1,7 +1,15 @@
 import 'reflect-metadata';
 import type { INestApplicationContext } from '@nestjs/common';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { FlumeClient, FlumeProducer, Worker, type FlumeModuleOptions } from '../../lib/index.js';
+import {
+  FlumeClient,
+  FlumeContext,
+  FlumeEvents,
+  FlumeProducer,
+  Worker,
+  type FlumeEvent,
+  type FlumeModuleOptions,
+} from '../../lib/index.js';
 import { Apps } from '../support/apps.js';
 import { CaptureLogger } from '../support/capture-logger.js';
 import { Gate } from '../support/gate.js';
@@ -42,6 +50,20 @@ class StuckWorker {
     this.log.record('start', [index]);
     await this.hold.gate.wait();
     this.log.record('end', [index]);
+  }
+}
+
+/** Stops as soon as its job's signal aborts, as a well-behaved handler does. */
+@Worker('aborting', { name: 'AbortingWorker' })
+class AbortingWorker {
+  constructor(private readonly log: JobLog) {}
+
+  async perform(index: number): Promise<void> {
+    const { signal } = FlumeContext.current()!;
+    this.log.record('start', [index]);
+    await new Promise((_, reject) =>
+      signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true }),
+    );
   }
 }
 
@@ -149,6 +171,31 @@ describe('graceful shutdown', () => {
     expect(state.waitingIndexes.length).toBeGreaterThan(0);
     // Closed means closed: nothing starts afterwards.
     expect(log.count('start')).toBe(startedAfterClose);
+  });
+
+  it('reports a job handed back at shutdown as handed back, not as a failure', async () => {
+    const log = new JobLog();
+    const app = await apps.boot({ ...options('aborting', 2, 200), instrument: true }, [
+      { provide: JobLog, useValue: log },
+      AbortingWorker,
+    ]);
+    const events: FlumeEvent[] = [];
+    app.get(FlumeEvents).events$.subscribe((event) => events.push(event));
+    await app.get(FlumeClient).enqueue('aborting', AbortingWorker, [1]);
+    await log.untilCount(1, 'start');
+    await apps.close(app);
+
+    const types = events.map((event) => event.type);
+    expect(types).toContain('job:handed-back');
+    expect(types).not.toContain('job:failure');
+    expect(types).not.toContain('job:retry');
+    expect(
+      logger.find(/AbortingWorker.*was handed back to queue "aborting" unfinished/, 'log'),
+    ).toHaveLength(1);
+    expect(logger.find(/AbortingWorker.*failed/)).toHaveLength(0);
+    const state = await stateOf('aborting');
+    expect(state.waiting).toHaveLength(1);
+    expect(state.waiting[0].retry_count).toBe(0);
   });
 
   it('hands jobs still running after shutdownTimeout back to the queue, without using a retry', async () => {
