@@ -40,7 +40,7 @@ describe('fault: kill -9 of a worker process mid-job', () => {
     expect((await first.exited).signal).toBe('SIGKILL');
 
     // Nothing else runs now: the leases left in Redis are exactly the dead process's jobs.
-    const orphans = new Set((await redis.zrange(keys.processing, '0', '-1')).map(jobIdOf));
+    const orphans = new Set((await redis.hvals(keys.leases)).map(jobIdOf));
     const doneBeforeKill = new Set((await readRuns(redis, scenario.marks)).keys());
     expect(orphans.size).toBeGreaterThan(0);
     expect(orphans.size).toBeLessThanOrEqual(CONCURRENCY);

@@ -72,11 +72,10 @@ describe('ACL: a user with the minimal documented rule', () => {
   it('runs the engine as that user with no command or key refused', async () => {
     await server.admin.call('ACL', 'LOG', 'RESET');
     // A lease left by a dead worker, for the recoverer to hand back.
-    await server.admin.zadd(
-      keysOf(NAMESPACE, FLOW_QUEUE).processing,
-      Date.now() - 1_000,
-      `1|${rawJob({ queue: FLOW_QUEUE, class: 'flow', args: ['recovered'] })}`,
-    );
+    const flowKeys = keysOf(NAMESPACE, FLOW_QUEUE);
+    const abandoned = rawJob({ queue: FLOW_QUEUE, class: 'flow', args: ['recovered'] });
+    await server.admin.hset(flowKeys.leases, '1', abandoned);
+    await server.admin.zadd(flowKeys.processing, Date.now() - 1_000, '1');
     const { app, log, logger } = await boot(
       { host: '127.0.0.1', port: server.port, username: 'flume', password: PASSWORD },
       {

@@ -268,7 +268,8 @@ describe('Redis Cluster (3 local masters)', () => {
   it('recovers a job whose lease expired', async () => {
     const keys = keysOf(namespace, Q[1]);
     const payload = rawJob({ queue: Q[1], class: 'w1', args: ['abandoned'] });
-    await admin.zadd(keys.processing, Date.now() - 1_000, `999|${payload}`);
+    await admin.hset(keys.leases, '999', payload);
+    await admin.zadd(keys.processing, Date.now() - 1_000, '999');
     const { log } = await boot([{ name: 'p1', queue: Q[1], maxDemand: 5 }], {
       visibilityTimeout: 1_000,
     });
@@ -276,7 +277,7 @@ describe('Redis Cluster (3 local masters)', () => {
       () => log.performed.some((p) => p.args[0] === 'abandoned'),
       'the recovered job',
     );
-    // The ack (ZREM of the lease) follows the job's end.
+    // The ack (ZREM of the lease id) follows the job's end.
     await expect.poll(() => admin.zcard(keys.processing)).toBe(0);
   });
 

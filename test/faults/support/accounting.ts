@@ -58,10 +58,7 @@ export async function keysUnder(redis: Redis, prefix: string): Promise<string[]>
   return keys.sort();
 }
 
-/** The fixture job id inside a stored payload or a lease ("<lease id>|<payload>"). */
-export function jobIdOf(payloadOrLease: string): string {
-  const json = payloadOrLease.startsWith('{')
-    ? payloadOrLease
-    : payloadOrLease.slice(payloadOrLease.indexOf('|') + 1);
-  return (JSON.parse(json) as { args: [string] }).args[0];
+/** The fixture job id inside a stored payload. */
+export function jobIdOf(payload: string): string {
+  return (JSON.parse(payload) as { args: [string] }).args[0];
 }
