@@ -47,7 +47,8 @@ export class FlumeExplorer implements OnModuleInit {
     }
     this.registry.register({
       ...metadata,
-      batch: this.metadata.getBatchOptions(target),
+      handlers: this.metadata.getHandlers(target as Function, metadata.method),
+      batch: this.metadata.getBatchOptions(target as Function),
       instance,
       className: (target as Function).name,
     });

@@ -6,12 +6,15 @@ import type { WorkerMetadata, WorkerOptions } from '../interfaces/worker-options
 /**
  * Marks a provider class as the worker of jobs from `queue`. List the class in a
  * module's providers as usual: it gets constructor injection like any provider.
+ * Jobs run its default method (`perform`, or `options.method`) or, when they name
+ * one, a method marked `@Handler()`; no other method is reachable from a job.
  *
  * ```ts
  * @Worker('default')
  * export class EmailWorker {
  *   constructor(private readonly mailer: Mailer) {}
  *   async perform(to: string, subject: string) { ... }
+ *   @Handler() async resend(id: string) { ... }
  * }
  * ```
  */

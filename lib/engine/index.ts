@@ -26,6 +26,7 @@ export {
   type BatchOptions,
   type WorkerDefinition,
 } from './worker-registry.js';
+export { asSentence, notAHandler } from './worker-messages.js';
 export type { JobSink } from './job-sink.js';
 export { encodeNewJob, decodeJob, describe, type NewJob } from './payload.js';
 export { checkDueAt, checkQueueName, encodeBulk, type EncodedJob } from './new-jobs.js';
