@@ -4,11 +4,14 @@ import {
   FlumeWorkerError,
   isHandlerMethod,
   notAHandler,
+  queuesRunHere,
   type JobSink,
+  type ResolvedOptions,
   type WorkerRegistry,
 } from './engine/index.js';
 import { FlumeMetadataAccessor } from './flume-metadata.accessor.js';
-import { FLUME_JOB_SINK, FLUME_REGISTRY } from './flume.constants.js';
+import { FLUME_JOB_SINK, FLUME_REGISTRY, FLUME_RESOLVED_OPTIONS } from './flume.constants.js';
+import { enqueueOfWorkerNotProvided } from './flume.messages.js';
 import type {
   BulkJob,
   EnqueueOptions,
@@ -36,11 +39,17 @@ type Rest =
  */
 @Injectable()
 export class FlumeClient {
+  /** Queues whose jobs this process runs: a worker class for them must be registered here. */
+  private readonly runHere: ReadonlySet<string>;
+
   constructor(
     @Inject(FLUME_JOB_SINK) private readonly sink: JobSink,
     @Inject(FLUME_REGISTRY) private readonly registry: WorkerRegistry,
+    @Inject(FLUME_RESOLVED_OPTIONS) options: ResolvedOptions,
     private readonly metadata: FlumeMetadataAccessor,
-  ) {}
+  ) {
+    this.runHere = queuesRunHere(options);
+  }
 
   /** Enqueues a job for the worker's `perform` (or its `@Worker({ method })`); resolves to the job id. */
   enqueue<W>(
@@ -212,7 +221,12 @@ export class FlumeClient {
       const registered = this.registry.get(metadata.name);
       if (registered) return this.checked(queue, registered, fn, registered.instance);
       const handlers = this.metadata.getHandlers(worker, metadata.method);
-      return this.checked(queue, { ...metadata, handlers }, fn, worker.prototype as object);
+      const target = this.checked(queue, { ...metadata, handlers }, fn, worker.prototype as object);
+      // An app that only enqueues need not list the class; one that runs its queue must.
+      if (this.runHere.has(metadata.queue)) {
+        throw new FlumeWorkerError(enqueueOfWorkerNotProvided(worker.name, metadata.queue));
+      }
+      return target;
     }
     if (typeof worker !== 'string' || worker === '') {
       throw new FlumeWorkerError(

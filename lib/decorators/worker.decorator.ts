@@ -2,6 +2,7 @@ import { SetMetadata } from '@nestjs/common';
 import { FlumeConfigError, keyNameProblemFor } from '../engine/index.js';
 import { FLUME_WORKER_METADATA } from '../flume.constants.js';
 import type { WorkerMetadata, WorkerOptions } from '../interfaces/worker-options.interface.js';
+import { recordWorkerClass } from './declared-workers.js';
 
 /**
  * Marks a provider class as the worker of jobs from `queue`. List the class in a
@@ -51,5 +52,6 @@ export function Worker(queue: string, options: WorkerOptions = {}): ClassDecorat
       );
     }
     SetMetadata(FLUME_WORKER_METADATA, metadata)(target);
+    recordWorkerClass(target);
   };
 }

@@ -18,6 +18,7 @@ export {
   type ResolvedPipeline,
 } from './options.js';
 export type { PauseOptions } from './pause-options.js';
+export { queuesRunHere } from './pipeline-options.js';
 export type { PipelineRunner } from './pipeline-runner.js';
 export { keyNameProblemFor } from './keys.js';
 export {
