@@ -17,3 +17,26 @@ export function enqueueOfWorkerNotProvided(className: string, queue: string): st
     `Add ${className} to a module's providers.`
   );
 }
+
+/** A pipeline injected with @InjectPipeline that the module does not provide. */
+export function pipelineNotProvided(
+  name: string,
+  injectedBy: readonly string[],
+  async: boolean,
+  provided: readonly string[],
+): string {
+  const by = `${injectedBy.join(', ')} ${injectedBy.length > 1 ? 'inject' : 'injects'}`;
+  const listed = provided.map((n) => `"${n}"`).join(', ') || 'none';
+  if (async) {
+    return (
+      `${by} @InjectPipeline('${name}'), but FlumeModule.forRootAsync provides no pipeline "${name}": ` +
+      'under forRootAsync the pipeline names must be listed in its "pipelines" option, since they are needed ' +
+      `before the factory runs. Add it: FlumeModule.forRootAsync({ ..., pipelines: ['${name}'] }) ` +
+      `(listed now: ${listed}).`
+    );
+  }
+  return (
+    `${by} @InjectPipeline('${name}'), but FlumeModule.forRoot configures no pipeline "${name}" ` +
+    `(configured: ${listed}). Add { name: '${name}', queue: '...' } to its "pipelines" option.`
+  );
+}
