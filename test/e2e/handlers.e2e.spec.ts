@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import type { OnModuleDestroy } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   FlumeClient,
@@ -9,6 +10,7 @@ import {
   Worker,
   type FlumeModuleOptions,
 } from '../../lib/index.js';
+import { FlumeMetadataAccessor } from '../../lib/flume-metadata.accessor.js';
 import { Apps } from '../support/apps.js';
 import { CaptureLogger } from '../support/capture-logger.js';
 import { JobLog } from '../support/job-log.js';
@@ -181,6 +183,21 @@ describe('only handlers run', () => {
     expect(touched).toEqual(['inheritedHandler:inherited']);
     await apps.close(app);
     touched.length = 0;
+  });
+
+  it('finds handlers on the class and its bases; an override without @Handler() is none', () => {
+    class Overriding extends GuardedWorker {
+      override inheritedHandler(): void {}
+    }
+    const accessor = new FlumeMetadataAccessor(new Reflector());
+    expect([...accessor.getHandlers(GuardedWorker, 'perform')]).toEqual([
+      'perform',
+      'archive',
+      'inheritedHandler',
+    ]);
+    expect([...accessor.getHandlers(Overriding, 'perform')]).toEqual(['perform', 'archive']);
+    // Finding them reads no getter.
+    expect(touched).toEqual([]);
   });
 
   it('refuses @Handler() where no job could call it, where the class is declared', () => {
