@@ -1,10 +1,14 @@
 import { Injectable, type Type } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { BatchOptions } from './engine/index.js';
-import { FLUME_BATCH_METADATA, FLUME_WORKER_METADATA } from './flume.constants.js';
+import {
+  FLUME_BATCH_METADATA,
+  FLUME_HANDLER_METADATA,
+  FLUME_WORKER_METADATA,
+} from './flume.constants.js';
 import type { WorkerMetadata } from './interfaces/worker-options.interface.js';
 
-/** Reads what @Worker wrote. */
+/** Reads what @Worker, @Handler and @Batch wrote. */
 @Injectable()
 export class FlumeMetadataAccessor {
   constructor(private readonly reflector: Reflector) {}
@@ -16,5 +20,28 @@ export class FlumeMetadataAccessor {
 
   getBatchOptions(target: Function): BatchOptions | undefined {
     return this.reflector.get<BatchOptions | undefined>(FLUME_BATCH_METADATA, target);
+  }
+
+  /**
+   * The methods a job may call on worker class `target`: its default `method` and the
+   * methods marked @Handler(), own or inherited. An override without @Handler() is no
+   * handler, even when the method it overrides was one.
+   */
+  getHandlers(target: Function, method: string): Set<string> {
+    const handlers = new Set([method]);
+    const seen = new Set<string>();
+    let proto: object | null = target.prototype as object | null;
+    for (; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+      for (const name of Object.getOwnPropertyNames(proto)) {
+        if (seen.has(name)) continue;
+        seen.add(name);
+        // The descriptor, not proto[name]: reading a getter would run user code.
+        const { value } = Object.getOwnPropertyDescriptor(proto, name)!;
+        if (typeof value === 'function' && this.reflector.get(FLUME_HANDLER_METADATA, value)) {
+          handlers.add(name);
+        }
+      }
+    }
+    return handlers;
   }
 }

@@ -1,11 +1,17 @@
 import { Inject, Injectable, type Type } from '@nestjs/common';
 import {
+  asSentence,
   FlumeWorkerError,
   isHandlerMethod,
+  notAHandler,
+  queuesRunHere,
   type JobSink,
+  type ResolvedOptions,
   type WorkerRegistry,
 } from './engine/index.js';
-import { FLUME_JOB_SINK, FLUME_REGISTRY, FLUME_WORKER_METADATA } from './flume.constants.js';
+import { FlumeMetadataAccessor } from './flume-metadata.accessor.js';
+import { FLUME_JOB_SINK, FLUME_REGISTRY, FLUME_RESOLVED_OPTIONS } from './flume.constants.js';
+import { enqueueOfWorkerNotProvided } from './flume.messages.js';
 import type {
   BulkJob,
   EnqueueOptions,
@@ -13,11 +19,12 @@ import type {
   HandlerName,
   PerformArgs,
 } from './interfaces/enqueue.interface.js';
-import type { WorkerMetadata } from './interfaces/worker-options.interface.js';
 
 type WorkerRef = Type<unknown> | string;
 /** What a job carries to find its handler. */
 type Target = { name: string; method: string | undefined };
+/** What an enqueue checks a job against. */
+type KnownWorker = { name: string; queue: string; method: string; handlers: ReadonlySet<string> };
 type Rest =
   [args: unknown[], opts?: EnqueueOptions] | [fn: string, args: unknown[], opts?: EnqueueOptions];
 
@@ -27,14 +34,22 @@ type Rest =
  * `worker` is the worker class (args are then type-checked against its handler) or
  * its registered name, for code that cannot import the class. Every method
  * validates before writing: args that JSON cannot carry unchanged are refused with
- * a FlumePayloadError, and nothing is stored.
+ * a FlumePayloadError, a method that is not a handler of the worker (its default
+ * method or one marked `@Handler()`) with a FlumeWorkerError, and nothing is stored.
  */
 @Injectable()
 export class FlumeClient {
+  /** Queues whose jobs this process runs: a worker class for them must be registered here. */
+  private readonly runHere: ReadonlySet<string>;
+
   constructor(
     @Inject(FLUME_JOB_SINK) private readonly sink: JobSink,
     @Inject(FLUME_REGISTRY) private readonly registry: WorkerRegistry,
-  ) {}
+    @Inject(FLUME_RESOLVED_OPTIONS) options: ResolvedOptions,
+    private readonly metadata: FlumeMetadataAccessor,
+  ) {
+    this.runHere = queuesRunHere(options);
+  }
 
   /** Enqueues a job for the worker's `perform` (or its `@Worker({ method })`); resolves to the job id. */
   enqueue<W>(
@@ -196,16 +211,22 @@ export class FlumeClient {
   /** The name and method a job for `worker` carries, checked against what this app knows of it. */
   private target(queue: string, worker: WorkerRef, fn: string | undefined): Target {
     if (typeof worker === 'function') {
-      const metadata: WorkerMetadata | undefined = Reflect.getMetadata(
-        FLUME_WORKER_METADATA,
-        worker,
-      );
+      const metadata = this.metadata.getWorkerMetadata(worker);
       if (!metadata) {
         throw new FlumeWorkerError(
           `${worker.name} is not a worker: decorate it with @Worker('${queue}') and list it in a module's providers.`,
         );
       }
-      return this.checked(queue, metadata, fn, worker.prototype as object);
+      // The registered worker is the one that runs the job here: check against it.
+      const registered = this.registry.get(metadata.name);
+      if (registered) return this.checked(queue, registered, fn, registered.instance);
+      const handlers = this.metadata.getHandlers(worker, metadata.method);
+      const target = this.checked(queue, { ...metadata, handlers }, fn, worker.prototype as object);
+      // An app that only enqueues need not list the class; one that runs its queue must.
+      if (this.runHere.has(metadata.queue)) {
+        throw new FlumeWorkerError(enqueueOfWorkerNotProvided(worker.name, metadata.queue));
+      }
+      return target;
     }
     if (typeof worker !== 'string' || worker === '') {
       throw new FlumeWorkerError(
@@ -217,12 +238,7 @@ export class FlumeClient {
     return this.checked(queue, known, fn, known.instance);
   }
 
-  private checked(
-    queue: string,
-    worker: { name: string; queue: string; method: string },
-    fn: string | undefined,
-    target: object,
-  ) {
+  private checked(queue: string, worker: KnownWorker, fn: string | undefined, target: object) {
     if (worker.queue !== queue) {
       throw new FlumeWorkerError(
         `Worker "${worker.name}" handles queue "${worker.queue}" (see its @Worker), not "${queue}". ` +
@@ -230,8 +246,9 @@ export class FlumeClient {
       );
     }
     const method = fn ?? worker.method;
-    if (!isHandlerMethod(target, method)) {
-      throw new FlumeWorkerError(`Worker "${worker.name}" has no method "${method}".`);
+    // The same rule as the registry's resolve, so a job refused there is refused here.
+    if (!worker.handlers.has(method) || !isHandlerMethod(target, method)) {
+      throw new FlumeWorkerError(asSentence(notAHandler(worker.name, method, worker.handlers)));
     }
     return { name: worker.name, method };
   }

@@ -12,6 +12,8 @@ export const FLUME_REGISTRY = Symbol('FLUME_REGISTRY');
 export const FLUME_JOB_SINK = Symbol('FLUME_JOB_SINK');
 /** Metadata key written by @Worker. */
 export const FLUME_WORKER_METADATA = 'flume:worker';
+/** Metadata key written by @Handler, on the method. */
+export const FLUME_HANDLER_METADATA = 'flume:handler';
 /** Metadata key written by @Batch. */
 export const FLUME_BATCH_METADATA = 'flume:batch';
 

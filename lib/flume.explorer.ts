@@ -1,13 +1,23 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
-import type { FlumeLogger, ResolvedOptions, WorkerRegistry } from './engine/index.js';
+import {
+  queuesRunHere,
+  type FlumeLogger,
+  type ResolvedOptions,
+  type WorkerRegistry,
+} from './engine/index.js';
+import { declaredWorkerClasses } from './decorators/declared-workers.js';
 import { FlumeMetadataAccessor } from './flume-metadata.accessor.js';
+import { workerNotProvided } from './flume.messages.js';
 import { FLUME_LOGGER, FLUME_REGISTRY, FLUME_RESOLVED_OPTIONS } from './flume.constants.js';
 
 /** Finds the @Worker providers of the app and registers them with the engine. */
 @Injectable()
 export class FlumeExplorer implements OnModuleInit {
+  /** Worker classes found among the providers, registered or skipped. */
+  private readonly found = new Set<Function>();
+
   constructor(
     @Inject(FLUME_LOGGER) private readonly logger: FlumeLogger,
     private readonly discovery: DiscoveryService,
@@ -19,6 +29,7 @@ export class FlumeExplorer implements OnModuleInit {
   onModuleInit(): void {
     for (const wrapper of this.discovery.getProviders()) this.explore(wrapper);
     this.warnAboutQueuesWithoutPipelines();
+    this.warnAboutWorkersNotProvided();
   }
 
   private explore(wrapper: InstanceWrapper): void {
@@ -36,6 +47,7 @@ export class FlumeExplorer implements OnModuleInit {
       }
       return;
     }
+    this.found.add(target as Function);
     if (!wrapper.isDependencyTreeStatic() || wrapper.isTransient) {
       // Nest builds such a worker per request (or per injection), so the instance here
       // was never constructed: its dependencies would be missing.
@@ -47,7 +59,8 @@ export class FlumeExplorer implements OnModuleInit {
     }
     this.registry.register({
       ...metadata,
-      batch: this.metadata.getBatchOptions(target),
+      handlers: this.metadata.getHandlers(target as Function, metadata.method),
+      batch: this.metadata.getBatchOptions(target as Function),
       instance,
       className: (target as Function).name,
     });
@@ -63,6 +76,21 @@ export class FlumeExplorer implements OnModuleInit {
         `Worker ${worker.className} handles queue "${worker.queue}", but no pipeline of this app consumes it: ` +
           `its jobs wait until a process with a pipeline on "${worker.queue}" runs.`,
       );
+    }
+  }
+
+  /**
+   * A @Worker class that no module lists in its providers is never discovered: where
+   * this process runs its queue, its jobs would die as "no worker named ...". Say so now.
+   */
+  private warnAboutWorkersNotProvided(): void {
+    const runHere = queuesRunHere(this.options);
+    for (const target of declaredWorkerClasses()) {
+      const metadata = this.metadata.getWorkerMetadata(target);
+      if (!metadata || !runHere.has(metadata.queue) || this.found.has(target)) continue;
+      // Another class (a subclass, a stand-in) registered under the name runs its jobs.
+      if (this.registry.get(metadata.name)?.queue === metadata.queue) continue;
+      this.logger.warn(workerNotProvided(target.name, metadata.name, metadata.queue));
     }
   }
 }

@@ -19,6 +19,7 @@ import { FLUME_MODULE_OPTIONS, getPipelineToken } from './flume.constants.js';
 import {
   createAsyncOptionsProviders,
   createPipelineProviders,
+  createUnprovidedPipelineProviders,
   engineProvider,
   jobSinkProvider,
   registryProvider,
@@ -81,7 +82,7 @@ export class FlumeModule {
           .map((pipeline) => pipeline?.name)
           .filter((name) => typeof name === 'string')
       : [];
-    return this.build([{ provide: FLUME_MODULE_OPTIONS, useValue: options }], names, []);
+    return this.build([{ provide: FLUME_MODULE_OPTIONS, useValue: options }], names, [], false);
   }
 
   /** Registers the module with options from a factory (e.g. `ConfigService`). */
@@ -95,6 +96,7 @@ export class FlumeModule {
       createAsyncOptionsProviders(options),
       options.pipelines ?? [],
       options.imports ?? [],
+      true,
     );
   }
 
@@ -102,7 +104,9 @@ export class FlumeModule {
     optionsProviders: Provider[],
     pipelineNames: readonly string[],
     imports: NonNullable<DynamicModule['imports']>,
+    async: boolean,
   ): DynamicModule {
+    const unprovided = createUnprovidedPipelineProviders(pipelineNames, async);
     const core: DynamicModule = {
       global: true,
       module: FlumeCoreModule,
@@ -111,6 +115,7 @@ export class FlumeModule {
         ...optionsProviders,
         ...CORE_PROVIDERS,
         ...createPipelineProviders(pipelineNames),
+        ...unprovided,
       ],
       exports: [
         FlumeClient,
@@ -119,6 +124,7 @@ export class FlumeModule {
         FlumeInspector,
         FlumeTesting,
         ...pipelineNames.map(getPipelineToken),
+        ...unprovided.map((provider) => provider.provide),
       ],
     };
     return { module: FlumeModule, imports: [core], providers: [FlumeShutdown], exports: [core] };

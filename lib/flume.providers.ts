@@ -1,4 +1,5 @@
-import { Logger, type Provider } from '@nestjs/common';
+import { Logger, type FactoryProvider, type Provider } from '@nestjs/common';
+import { ModulesContainer } from '@nestjs/core';
 import {
   FlumeConfigError,
   FlumeEngine,
@@ -10,7 +11,9 @@ import {
   type FlumeTestMode,
   type ResolvedOptions,
 } from './engine/index.js';
+import { injectedPipelines } from './decorators/injected-pipelines.js';
 import { FlumeProducer } from './flume.producer.js';
+import { pipelineNotProvided } from './flume.messages.js';
 import {
   FLUME_ENGINE,
   FLUME_JOB_SINK,
@@ -77,6 +80,50 @@ export function createPipelineProviders(names: readonly string[]): Provider[] {
     useFactory: (producer: FlumeProducer) => producer.pipeline(name),
     inject: [FlumeProducer],
   }));
+}
+
+/**
+ * One provider per pipeline name that @InjectPipeline was used with but the module does
+ * not provide (not among forRoot's pipelines, or not listed in forRootAsync's). Without
+ * it Nest would fail with its generic "can't resolve dependencies"; with it, a class of
+ * this app that injects the name gets a FlumeConfigError naming the fix. A class of
+ * another app in the same process (the name is recorded process-wide) is not ours to
+ * judge, so the provider is then an unused `undefined`.
+ */
+export function createUnprovidedPipelineProviders(
+  provided: readonly string[],
+  async: boolean,
+): FactoryProvider[] {
+  const missing = [...injectedPipelines()].filter(([name]) => !provided.includes(name));
+  return missing.map(([name, injectingClasses]) => ({
+    provide: getPipelineToken(name),
+    useFactory: (modules: ModulesContainer) => {
+      const here = classesOfApp(modules).filter((c) => injectingClasses.has(c));
+      if (here.length === 0) return undefined;
+      throw new FlumeConfigError(
+        pipelineNotProvided(
+          name,
+          here.map((c) => c.name),
+          async,
+          provided,
+        ),
+      );
+    },
+    inject: [ModulesContainer],
+  }));
+}
+
+/** The classes of the app's providers and controllers. */
+function classesOfApp(modules: ModulesContainer): Function[] {
+  const classes = new Set<Function>();
+  for (const moduleRef of modules.values()) {
+    for (const wrappers of [moduleRef.providers, moduleRef.controllers]) {
+      for (const { metatype } of wrappers.values()) {
+        if (typeof metatype === 'function') classes.add(metatype);
+      }
+    }
+  }
+  return [...classes];
 }
 
 /** The options provider of forRootAsync. */

@@ -4,6 +4,7 @@ export { FlumeClient } from './flume.client.js';
 export { FlumeProducer } from './flume.producer.js';
 export { FlumePipeline } from './flume-pipeline.js';
 export { Worker } from './decorators/worker.decorator.js';
+export { Handler } from './decorators/handler.decorator.js';
 export { Batch } from './decorators/batch.decorator.js';
 export { InjectPipeline } from './decorators/inject-pipeline.decorator.js';
 export { FlumeEvents } from './flume.events.js';

@@ -2,16 +2,20 @@ import { SetMetadata } from '@nestjs/common';
 import { FlumeConfigError, keyNameProblemFor } from '../engine/index.js';
 import { FLUME_WORKER_METADATA } from '../flume.constants.js';
 import type { WorkerMetadata, WorkerOptions } from '../interfaces/worker-options.interface.js';
+import { recordWorkerClass } from './declared-workers.js';
 
 /**
  * Marks a provider class as the worker of jobs from `queue`. List the class in a
  * module's providers as usual: it gets constructor injection like any provider.
+ * Jobs run its default method (`perform`, or `options.method`) or, when they name
+ * one, a method marked `@Handler()`; no other method is reachable from a job.
  *
  * ```ts
  * @Worker('default')
  * export class EmailWorker {
  *   constructor(private readonly mailer: Mailer) {}
  *   async perform(to: string, subject: string) { ... }
+ *   @Handler() async resend(id: string) { ... }
  * }
  * ```
  */
@@ -48,5 +52,6 @@ export function Worker(queue: string, options: WorkerOptions = {}): ClassDecorat
       );
     }
     SetMetadata(FLUME_WORKER_METADATA, metadata)(target);
+    recordWorkerClass(target);
   };
 }

@@ -18,6 +18,7 @@ export {
   type ResolvedPipeline,
 } from './options.js';
 export type { PauseOptions } from './pause-options.js';
+export { queuesRunHere } from './pipeline-options.js';
 export type { PipelineRunner } from './pipeline-runner.js';
 export { keyNameProblemFor } from './keys.js';
 export {
@@ -26,6 +27,7 @@ export {
   type BatchOptions,
   type WorkerDefinition,
 } from './worker-registry.js';
+export { asSentence, notAHandler } from './worker-messages.js';
 export type { JobSink } from './job-sink.js';
 export { encodeNewJob, decodeJob, describe, type NewJob } from './payload.js';
 export { checkDueAt, checkQueueName, encodeBulk, type EncodedJob } from './new-jobs.js';

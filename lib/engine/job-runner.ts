@@ -93,7 +93,7 @@ export class JobRunner {
         ready: { lease, job, worker: resolved.worker, handler: resolved.handler, signal },
       };
     }
-    if (registry.get(job.class)?.queue !== queue) {
+    if (resolved.retryable) {
       // A rolling deploy: the new code's jobs reach an instance that runs the old code.
       const attempt = { lease, job, workerName: job.class, maxRetries: options.maxRetries };
       return { ok: false, settled: this.fail(attempt, new Error(resolved.reason), Date.now()) };

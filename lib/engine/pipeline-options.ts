@@ -173,3 +173,14 @@ function checkSharedRateLimits(pipelines: ResolvedPipeline[]): void {
     }
   }
 }
+
+/** The queues this process consumes: those of the pipelines it runs; none in test mode. */
+export function queuesRunHere(options: {
+  pipelines: readonly ResolvedPipeline[];
+  runPipelines: readonly string[];
+  testing?: unknown;
+}): Set<string> {
+  if (options.testing) return new Set();
+  const running = new Set(options.runPipelines);
+  return new Set(options.pipelines.filter((p) => running.has(p.name)).map((p) => p.queue));
+}

@@ -1,4 +1,5 @@
 import { FlumeWorkerError } from './errors/index.js';
+import { notAHandler, unknownWorker } from './worker-messages.js';
 
 /** A worker as the engine knows it: found by name, never by evaluating a string. */
 export interface WorkerDefinition {
@@ -8,6 +9,11 @@ export interface WorkerDefinition {
   queue: string;
   /** Handler method used when a job names none. */
   method: string;
+  /**
+   * Every method a job may name: the default `method` and those marked `@Handler()`.
+   * A job naming any other (a helper, a lifecycle hook, an inherited method) is refused.
+   */
+  handlers: ReadonlySet<string>;
   /** Overrides the module's `maxRetries`. */
   maxRetries?: number;
   /** Longest run of one job (ms) before it fails with a FlumeTimeoutError. */
@@ -31,9 +37,22 @@ export interface BatchOptions {
 export type Handler = (args: unknown[]) => unknown;
 
 export type Resolution =
-  { ok: true; worker: WorkerDefinition; handler: Handler } | { ok: false; reason: string };
+  | { ok: true; worker: WorkerDefinition; handler: Handler }
+  | {
+      ok: false;
+      reason: string;
+      /**
+       * True when no worker of that name runs the queue here: during a rolling deploy a
+       * new worker's jobs reach an old process, and another process (or this one once
+       * updated) may run them. False when the worker is here and the job can never run.
+       */
+      retryable: boolean;
+    };
 
-/** True when `method` is a callable method of the worker itself, not one every object has. */
+/**
+ * True when `method` is a callable member of the worker, not one every object has.
+ * Necessary for a handler, not sufficient: see `WorkerDefinition.handlers`.
+ */
 export function isHandlerMethod(instance: object, method: string): boolean {
   if (method === 'constructor' || method in Object.prototype) return false;
   return typeof (instance as Record<string, unknown>)[method] === 'function';
@@ -57,6 +76,19 @@ export class WorkerRegistry {
           `Add it, or name another method with @Worker('${worker.queue}', { method: '...' }).`,
       );
     }
+    if (!worker.handlers.has(worker.method)) {
+      // The discovery builds `handlers`; a worker's default method is always one.
+      throw new FlumeWorkerError(
+        `Worker class "${worker.className}": its default method "${worker.method}" is missing from its handlers.`,
+      );
+    }
+    for (const handler of worker.handlers) {
+      if (!isHandlerMethod(worker.instance, handler)) {
+        throw new FlumeWorkerError(
+          `Worker class "${worker.className}" has no method "${handler}" to run as a handler.`,
+        );
+      }
+    }
     this.byName.set(worker.name, worker);
   }
 
@@ -68,23 +100,26 @@ export class WorkerRegistry {
     return [...this.byName.values()];
   }
 
-  /** Finds the handler for a job read from `queue`; says why when there is none. */
+  /**
+   * Finds the handler for a job read from `queue`: only a method the worker declares as
+   * a handler runs. Says why when there is none, and whether another process may run it.
+   */
   resolve(queue: string, name: string, method: string | undefined): Resolution {
     const worker = this.byName.get(name);
     if (!worker || worker.queue !== queue) {
       const here = this.all()
         .filter((w) => w.queue === queue)
         .map((w) => w.name);
-      return {
-        ok: false,
-        reason:
-          `no worker named "${name}" is registered for queue "${queue}"` +
-          ` (registered there: ${here.length ? here.join(', ') : 'none'})`,
-      };
+      return { ok: false, reason: unknownWorker(name, queue, here), retryable: true };
     }
     const handlerName = method ?? worker.method;
-    if (!isHandlerMethod(worker.instance, handlerName)) {
-      return { ok: false, reason: `worker "${name}" has no method "${handlerName}"` };
+    // A Set, not an object: `__proto__` or `toString` from Redis finds nothing here.
+    if (!worker.handlers.has(handlerName) || !isHandlerMethod(worker.instance, handlerName)) {
+      return {
+        ok: false,
+        reason: notAHandler(name, handlerName, worker.handlers),
+        retryable: false,
+      };
     }
     const fn = (worker.instance as Record<string, (...args: unknown[]) => unknown>)[handlerName];
     return { ok: true, worker, handler: (args) => fn.apply(worker.instance, args) };

@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Worker } from '../../lib/index.js';
+import { Handler, Worker } from '../../lib/index.js';
 import { OutcomesService } from '../outcomes.service.js';
 
 /**
- * Jobs that name no method run `build`; `archive` is enqueued by method name. A
+ * Jobs that name no method run `build`; `archive`, a @Handler(), is enqueued by method name. A
  * report whose id starts with "corrupt" always fails: after 1 + maxRetries attempts
  * it ends in the dead set of the "reports" queue.
  */
@@ -20,6 +20,7 @@ export class ReportWorker {
     this.outcomes.success();
   }
 
+  @Handler()
   async archive(reportId: string): Promise<void> {
     await sleep(20);
     this.outcomes.success();

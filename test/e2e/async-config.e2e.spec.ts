@@ -93,6 +93,12 @@ class MailStatus {
   constructor(@InjectPipeline('emails') readonly pipeline: FlumePipeline) {}
 }
 
+/** Injects the handle into a property rather than the constructor. */
+@Injectable()
+class PropertyStatus {
+  @InjectPipeline('emails') readonly pipeline!: FlumePipeline;
+}
+
 describe('FlumeModule.forRootAsync and @InjectPipeline', () => {
   const apps = new Apps();
   let redis: TestRedis;
@@ -229,6 +235,43 @@ describe('FlumeModule.forRootAsync and @InjectPipeline', () => {
     expect((error as Error).message).toBe(
       'Unknown pipeline "sms". Configured pipelines: "emails".',
     );
+  });
+
+  it('names the fix when forRootAsync does not list an injected pipeline', async () => {
+    const error = await apps
+      .bootModule(
+        [FlumeModule.forRootAsync({ imports: [ConfigModule], useClass: FlumeConfig })],
+        [...workerProviders, PropertyStatus],
+      )
+      .catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(FlumeConfigError);
+    expect((error as Error).message).toBe(
+      "MailStatus, PropertyStatus inject @InjectPipeline('emails'), but FlumeModule.forRootAsync provides " +
+        'no pipeline "emails": under forRootAsync the pipeline names must be listed in its "pipelines" ' +
+        'option, since they are needed before the factory runs. Add it: FlumeModule.forRootAsync({ ..., ' +
+        "pipelines: ['emails'] }) (listed now: none).",
+    );
+  });
+
+  it('names the fix when forRoot does not configure an injected pipeline', async () => {
+    const error = await apps
+      .boot({ ...optionsFrom(new ConfigService()), pipelines: [] }, [PropertyStatus])
+      .catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(FlumeConfigError);
+    expect((error as Error).message).toBe(
+      "PropertyStatus injects @InjectPipeline('emails'), but FlumeModule.forRoot configures no " +
+        "pipeline \"emails\" (configured: none). Add { name: 'emails', queue: '...' } to its " +
+        '"pipelines" option.',
+    );
+  });
+
+  it('says nothing of an injected pipeline no class of the app injects', async () => {
+    // MailStatus injects "emails" in this process, but is not part of this app.
+    const app = await apps.bootModule(
+      [FlumeModule.forRootAsync({ imports: [ConfigModule], useClass: FlumeConfig })],
+      [JobLog, Hold, MailWorker],
+    );
+    expect(app.get(FlumeClient)).toBeInstanceOf(FlumeClient);
   });
 
   it('fails the boot when the factory returns invalid options', async () => {

@@ -7,6 +7,7 @@ import {
   FlumeConfigError,
   FlumePayloadError,
   FlumeWorkerError,
+  Handler,
   Worker,
   type FlumeModuleOptions,
 } from '../../lib/index.js';
@@ -32,6 +33,7 @@ class InboxWorker {
     this.log.record('InboxWorker', [value]);
   }
 
+  @Handler()
   archive(value: unknown): void {
     this.log.record('InboxWorker.archive', [value]);
   }
@@ -182,13 +184,19 @@ describe('bad input', () => {
     it('refuses a method the worker does not have', async () => {
       await expect(
         client.enqueue('inbox', InboxWorker, 'missing' as never, [] as never),
-      ).rejects.toThrow(new FlumeWorkerError('Worker "InboxWorker" has no method "missing".'));
+      ).rejects.toThrow(
+        new FlumeWorkerError(
+          'Worker "InboxWorker" has no handler "missing" (its handlers: perform, archive); ' +
+            "a job can call only the worker's default method (@Worker({ method }), 'perform' by default) " +
+            'and its methods marked @Handler().',
+        ),
+      );
       await expect(client.enqueue('inbox', 'InboxWorker', 'constructor', [])).rejects.toThrow(
-        /has no method "constructor"/,
+        /has no handler "constructor"/,
       );
       await expect(
         client.bulkEnqueue('inbox', [{ worker: InboxWorker, args: [], function: 'toString' }]),
-      ).rejects.toThrow(/has no method "toString"/);
+      ).rejects.toThrow(/has no handler "toString"/);
     });
 
     it('refuses a worker that is neither a class nor a name', async () => {
@@ -262,8 +270,9 @@ describe('bad input', () => {
       const retrying = (await redis.zrange(keys.retry, '0', '-1')).map((m) => JSON.parse(m));
       const retried = (jid: string) => retrying.find((job) => job.jid === jid);
       expect(retried('j-nobody')).toMatchObject({ retry_count: 1, class: 'Nobody' });
-      expect(retried('j-nobody').error_message).toMatch(
-        /no worker named "Nobody" is registered for queue "inbox".*InboxWorker/,
+      expect(retried('j-nobody').error_message).toBe(
+        'no worker named "Nobody" is registered for queue "inbox" (registered there: InboxWorker); ' +
+          'a @Worker class is registered only when a module lists it in its providers',
       );
       expect(retried('j-other').error_message).toMatch(
         /no worker named "ElsewhereWorker" .*"inbox"/,
@@ -271,11 +280,13 @@ describe('bad input', () => {
       expect(byJid('j-method')).toMatchObject({
         class: 'InboxWorker',
         function: 'gone',
-        error_message: 'worker "InboxWorker" has no method "gone"',
+        error_message: expect.stringMatching(
+          /^worker "InboxWorker" has no handler "gone" \(its handlers: perform, archive\); /,
+        ),
         failed_at: expect.any(Number),
       });
-      expect(byJid('j-proto').error_message).toBe(
-        'worker "InboxWorker" has no method "constructor"',
+      expect(byJid('j-proto').error_message).toMatch(
+        /^worker "InboxWorker" has no handler "constructor"/,
       );
       expect(unreadable.find((job) => job.payload === bad.argsNotArray).error_message).toBe(
         'malformed job: "args" must be an array',

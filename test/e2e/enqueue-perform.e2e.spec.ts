@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { Injectable, type INestApplicationContext } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FlumeClient, FlumeModule, Worker } from '../../lib/index.js';
+import { FlumeClient, FlumeModule, Handler, Worker } from '../../lib/index.js';
 import { JobLog } from '../support/job-log.js';
 import {
   deleteNamespace,
@@ -30,6 +30,7 @@ class GreetWorker {
     this.log.record('GreetWorker', [this.greeter.greet(name), times]);
   }
 
+  @Handler()
   async shout(name: string): Promise<void> {
     this.log.record('GreetWorker.shout', [name.toUpperCase()]);
   }

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import type { INestApplicationContext } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FlumeClient, Worker, type FlumeModuleOptions } from '../../lib/index.js';
+import { FlumeClient, Handler, Worker, type FlumeModuleOptions } from '../../lib/index.js';
 import { Apps } from '../support/apps.js';
 import { CaptureLogger } from '../support/capture-logger.js';
 import { JobLog } from '../support/job-log.js';
@@ -22,6 +22,7 @@ class LaterWorker {
     this.log.record('LaterWorker', [tag]);
   }
 
+  @Handler()
   remind(tag: string): void {
     this.log.record('LaterWorker.remind', [tag]);
   }

@@ -23,6 +23,7 @@ import {
   FlumeTimeoutError,
   FlumeWorkerError,
   InjectPipeline,
+  Handler,
   Worker,
   type FlumeLogger,
 } from '../../lib/index.js';
@@ -102,17 +103,25 @@ class MailWorker {
   }
 
   /** Enqueues the next link of a chain while it runs. */
+  @Handler()
   async chain(left: number): Promise<void> {
     this.log.record('chain', [left]);
     if (left > 0) await this.client.enqueue('mail', MailWorker, 'chain', [left - 1]);
   }
 
+  @Handler()
   async fail(message: string): Promise<void> {
     this.log.record('fail', [message]);
     throw new Error(message);
   }
 
+  /** Not a @Handler(): no job may call it, in any mode. */
+  helper(): void {
+    this.log.record('helper', []);
+  }
+
   /** Mutates its args: the caller's objects must not change (they were copied through JSON). */
+  @Handler()
   async mutate(data: { items: number[] }): Promise<void> {
     data.items.push(99);
     this.log.record('mutate', [data]);
@@ -449,6 +458,11 @@ describe('test mode', () => {
       ['a class that is not a worker', (c) => c.enqueue('mail', PlainClass, [])],
       ['the wrong queue', (c) => c.enqueue('digest', MailWorker, ['a', { times: 1 }])],
       ['a missing method', (c) => c.enqueue('mail', MailWorker, 'nope' as never, [])],
+      ['a method that is not a @Handler()', (c) => c.enqueue('mail', 'MailWorker', 'helper', [])],
+      [
+        'a method of every object',
+        (c) => c.enqueue('mail', MailWorker, 'toString' as never, [] as never),
+      ],
       ['a bad queue name', (c) => c.enqueue('a b', 'MailWorker', [])],
       ['a negative delay', (c) => c.enqueueIn('mail', -1, 'MailWorker', [])],
       ['an invalid date', (c) => c.enqueueAt('mail', new Date(Number.NaN), 'MailWorker', [])],

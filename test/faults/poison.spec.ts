@@ -28,7 +28,7 @@ const MALFORMED: { what: string; payload: string; reason: RegExp }[] = [
   {
     what: 'an unknown handler method',
     payload: rawJob({ function: 'noSuchMethod' }),
-    reason: /has no method "noSuchMethod"/,
+    reason: /has no handler "noSuchMethod"/,
   },
   {
     what: 'args that are not an array',
