@@ -49,6 +49,8 @@ describe('text from Redis in log lines and results', () => {
         connection: testConnection(),
         namespace,
         pipelines: [{ name: 'inject', queue: 'inject', maxDemand: 1 }],
+        // An unknown worker is retried (a rolling deploy); with no retries it dies at once.
+        maxRetries: 0,
         logger,
       },
       [InjectWorker],
