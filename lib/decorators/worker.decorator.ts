@@ -1,5 +1,5 @@
 import { SetMetadata } from '@nestjs/common';
-import { FlumeConfigError, keyNameProblemFor } from '../engine/index.js';
+import { backoffOptionProblem, FlumeConfigError, keyNameProblemFor } from '../engine/index.js';
 import { FLUME_WORKER_METADATA } from '../flume.constants.js';
 import type { WorkerMetadata, WorkerOptions } from '../interfaces/worker-options.interface.js';
 import { recordWorkerClass } from './declared-workers.js';
@@ -28,8 +28,13 @@ export function Worker(queue: string, options: WorkerOptions = {}): ClassDecorat
       name: options.name ?? target.name,
       method: options.method ?? 'perform',
       maxRetries: options.maxRetries,
+      backoff: options.backoff,
       timeout: options.timeout,
     };
+    const backoffProblem = backoffOptionProblem(metadata.backoff);
+    if (backoffProblem) {
+      throw new FlumeConfigError(`@Worker on class ${target.name}: "backoff": ${backoffProblem}`);
+    }
     if (
       metadata.timeout !== undefined &&
       !(Number.isSafeInteger(metadata.timeout) && metadata.timeout > 0)

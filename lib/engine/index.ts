@@ -33,3 +33,10 @@ export { encodeNewJob, decodeJob, describe, type NewJob } from './payload.js';
 export { checkDueAt, checkQueueName, encodeBulk, type EncodedJob } from './new-jobs.js';
 export { invokeHandler, jobContext } from './invocation.js';
 export { JobSignal } from './job-signal.js';
+export {
+  backoffOptionProblem,
+  decideAfterFailure,
+  type BackoffFunction,
+  type BackoffOption,
+  type FailureDecision,
+} from './retry-policy.js';

@@ -1,5 +1,4 @@
 import type { Acker } from './acker.js';
-import { backoffDelay } from './backoff.js';
 import type { Instrumentation } from './instrumentation.js';
 import { invokeHandler } from './invocation.js';
 import { JobSignal } from './job-signal.js';
@@ -10,6 +9,7 @@ import type { FlumeLogger } from './logger.js';
 import type { ResolvedOptions } from './options.js';
 import { decodeJob, encodeJob } from './payload.js';
 import type { RedisStore, Settlement } from './redis-store.js';
+import { decideAfterFailure, type BackoffOption } from './retry-policy.js';
 import type { Handler, WorkerDefinition, WorkerRegistry } from './worker-registry.js';
 
 /** Lines of a failure's stack kept in the job. */
@@ -50,6 +50,8 @@ interface Attempt {
   job: Job;
   workerName: string;
   maxRetries: number;
+  /** The worker's own backoff, if any. */
+  backoff?: BackoffOption;
   /** Set for jobs that ran: events carry their timing. */
   ready?: ReadyJob;
 }
@@ -152,6 +154,7 @@ export class JobRunner {
           job: ready.job,
           workerName: ready.worker.name,
           maxRetries: ready.worker.maxRetries ?? this.deps.options.maxRetries,
+          backoff: ready.worker.backoff,
           ready,
         };
         return this.fail(attempt, failures.get(index), started);
@@ -186,7 +189,7 @@ export class JobRunner {
     });
   }
 
-  /** Decides what a failed attempt leads to: a retry with backoff, or the dead set. */
+  /** Files a failed attempt as the retry policy decides: for a retry, or in the dead set. */
   private async fail(attempt: Attempt, err: unknown, started: number): Promise<void> {
     const { options, logger, instrumentation } = this.deps;
     const { job, workerName, maxRetries, ready } = attempt;
@@ -206,12 +209,16 @@ export class JobRunner {
         ...base,
       });
     }
-    if (job.retry_count < maxRetries) {
-      const delayMs = backoffDelay(job.retry_count, {
-        initial: options.backoffInitial,
-        max: options.backoffMax,
-      });
-      failed.retry_count = job.retry_count + 1;
+    const decision = decideAfterFailure({
+      retryCount: job.retry_count,
+      maxRetries,
+      error,
+      backoff: attempt.backoff,
+      defaults: { initial: options.backoffInitial, max: options.backoffMax },
+    });
+    if (decision.kind === 'retry') {
+      const { delayMs } = decision;
+      failed.retry_count = decision.retryCount;
       logger.warn(
         `Job ${job.jid} (${workerName}) failed: ${error.message}. Retry ${failed.retry_count} of ${maxRetries} in ${delayMs} ms.`,
       );
@@ -222,18 +229,18 @@ export class JobRunner {
       }));
       if (filed) {
         this.deps.onRetryScheduled(delayMs);
-        if (base)
+        if (base) {
           instrumentation?.emit({ type: 'job:retry', delayMs, error: error.message, ...base });
+        }
       }
       return;
     }
-    const reason = `failed ${maxRetries + 1} time(s), out of retries: ${error.message}`;
-    logger.error(`Job ${job.jid} (${workerName}) ${reason}. Moved to the dead set.`);
+    logger.error(`Job ${job.jid} (${workerName}) ${decision.reason}. Moved to the dead set.`);
     const filed = await this.settleDocument(attempt.lease, job, failed, (document) => ({
       kind: 'dead',
       document,
     }));
-    if (filed) this.emitDead(job, reason);
+    if (filed) this.emitDead(job, decision.reason);
   }
 
   /** Files a well-formed job that cannot run here (no such method) in the dead set. */

@@ -1,3 +1,4 @@
+import type { BackoffOption } from './retry-policy.js';
 import { FlumeWorkerError } from './errors/index.js';
 import { notAHandler, unknownWorker } from './worker-messages.js';
 
@@ -16,6 +17,8 @@ export interface WorkerDefinition {
   handlers: ReadonlySet<string>;
   /** Overrides the module's `maxRetries`. */
   maxRetries?: number;
+  /** Overrides the module's backoff (see retry-policy.ts). */
+  backoff?: BackoffOption;
   /** Longest run of one job (ms) before it fails with a FlumeTimeoutError. */
   timeout?: number;
   /** Set for a batch worker: its handler gets many jobs' args at once. */

@@ -5,3 +5,4 @@ export { FlumeWorkerError } from './flume-worker.error.js';
 export { FlumeConnectionError } from './flume-connection.error.js';
 export { FlumeTimeoutError } from './flume-timeout.error.js';
 export { FlumeBatchError, type BatchItemFailure } from './flume-batch.error.js';
+export { FlumeUnrecoverableError } from './flume-unrecoverable.error.js';
