@@ -12,8 +12,7 @@ export type BackoffOption = Partial<BackoffBounds> | BackoffFunction;
 
 /** What a failed attempt leads to. */
 export type FailureDecision =
-  | { kind: 'retry'; delayMs: number; retryCount: number }
-  | { kind: 'dead'; reason: string };
+  { kind: 'retry'; delayMs: number; retryCount: number } | { kind: 'dead'; reason: string };
 
 export interface FailedAttempt {
   /** Failed attempts before this one. */
