@@ -2,6 +2,7 @@ import { Inject, Injectable, Optional } from '@nestjs/common';
 import {
   FlumeConfigError,
   type FlumeEngine,
+  type FoundJob,
   type JobSetName,
   type ListedJob,
   type QueueStats,
@@ -19,6 +20,15 @@ export class FlumeInspector {
   /** Counts of `queue`: waiting, processing (leased), scheduled, retry and dead. */
   async queueStats(queue: string): Promise<QueueStats> {
     return this.engine.inspector.queueStats(queue);
+  }
+
+  /**
+   * Where job `jid` of `queue` is and what it holds: `running` (leased), `waiting`,
+   * `scheduled`, `retry`, `dead`, or `gone` (it succeeded, or was deleted). Reads the
+   * waiting list in chunks, so it costs O(queue length): for admin use.
+   */
+  async find(queue: string, jid: string): Promise<FoundJob> {
+    return this.engine.inspector.find(queue, jid);
   }
 
   /** Jobs of a set, soonest due (or oldest death) first; `limit` defaults to 50. */

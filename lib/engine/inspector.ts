@@ -22,6 +22,23 @@ export interface ListedJob {
   payload: string;
 }
 
+/** Where a job is now. `gone`: in none of the queue's places (it succeeded, or was deleted). */
+export type JobState = 'waiting' | 'running' | 'scheduled' | 'retry' | 'dead' | 'gone';
+
+/** A job found by id (see Inspector.find). */
+export interface FoundJob {
+  state: JobState;
+  /** The decoded job; null when gone, or when the stored document is not a valid job. */
+  job: Job | null;
+  /** The document as stored; undefined when gone. */
+  payload?: string;
+  /**
+   * running: when its lease runs out unless renewed; scheduled, retry: when it is due;
+   * dead: when it died. Undefined for waiting and gone.
+   */
+  at?: Date;
+}
+
 const JOB_SETS: readonly JobSetName[] = ['scheduled', 'retry', 'dead'];
 const JID = /^[0-9A-Za-z-]{1,64}$/;
 
@@ -42,6 +59,14 @@ function revived(member: string): string {
   return typeof kept === 'string' ? kept : member;
 }
 
+function checkJid(jid: string): void {
+  if (typeof jid !== 'string' || !JID.test(jid)) {
+    throw new FlumePayloadError(
+      `Expected a job id (letters, digits and dashes), got: ${String(jid)}`,
+    );
+  }
+}
+
 /** Reads and edits the job sets of queues: the engine's admin surface. */
 export class Inspector {
   constructor(
@@ -54,6 +79,35 @@ export class Inspector {
     const keys = this.keysOf(queue);
     // Inside send: a command Redis refused (NOPERM, WRONGTYPE) becomes a FlumeConnectionError too.
     return this.send(() => this.store.stats(keys));
+  }
+
+  /**
+   * Where job `jid` of `queue` is, and the job: leased (running), waiting, scheduled,
+   * retry, dead, or gone. Reads the waiting list in chunks: O(queue length), for admin use.
+   */
+  async find(queue: string, jid: string): Promise<FoundJob> {
+    const keys = this.keysOf(queue);
+    checkJid(jid);
+    const found = (state: JobState, payload: string, at?: number): FoundJob => {
+      const decoded = decodeJob(payload);
+      return {
+        state,
+        job: decoded.ok ? decoded.job : null,
+        payload,
+        at: at === undefined ? undefined : new Date(at),
+      };
+    };
+    const leased = await this.send(() => this.store.findLeased(keys, jid));
+    if (leased) return found('running', leased.payload, leased.deadline);
+    const waiting = await this.send(() => this.store.findWaiting(keys, jid));
+    if (waiting !== undefined) return found('waiting', waiting);
+    for (const set of JOB_SETS) {
+      const member = await this.send(() => this.store.findByJid(keys[set], jid));
+      if (member === undefined) continue;
+      const score = await this.send(() => this.store.score(keys[set], member));
+      return found(set, member, score ?? undefined);
+    }
+    return { state: 'gone', job: null };
   }
 
   /** Jobs of `set`, soonest (or oldest death) first. */
@@ -81,7 +135,7 @@ export class Inspector {
    */
   async retryNow(queue: string, set: JobSetName, jid: string): Promise<boolean> {
     const keys = this.keysOf(queue);
-    const member = await this.find(this.setKey(queue, set), jid);
+    const member = await this.findInSet(this.setKey(queue, set), jid);
     if (member === undefined) return false;
     const payload = set === 'dead' ? revived(member) : member;
     return this.send(() => this.store.moveToQueue(keys[set], keys, member, payload));
@@ -90,17 +144,13 @@ export class Inspector {
   /** Deletes job `jid` of `set`; resolves to false when no such job is in the set. */
   async remove(queue: string, set: JobSetName, jid: string): Promise<boolean> {
     const key = this.setKey(queue, set);
-    const member = await this.find(key, jid);
+    const member = await this.findInSet(key, jid);
     return member !== undefined && (await this.send(() => this.store.remove(key, member)));
   }
 
   /** Finds a member by job id: payloads start with `{"jid":"<id>"`, so a ZSCAN MATCH finds it. */
-  private async find(key: string, jid: string): Promise<string | undefined> {
-    if (typeof jid !== 'string' || !JID.test(jid)) {
-      throw new FlumePayloadError(
-        `Expected a job id (letters, digits and dashes), got: ${String(jid)}`,
-      );
-    }
+  private async findInSet(key: string, jid: string): Promise<string | undefined> {
+    checkJid(jid);
     return this.send(() => this.store.findByJid(key, jid));
   }
 

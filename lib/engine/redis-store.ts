@@ -3,6 +3,11 @@ import { takeRecordKey, type QueueKeys } from './keys.js';
 import { parseTakeReply, type TakeReply } from './lease.js';
 import { Scripts } from './scripts.js';
 
+/** How every document the engine writes starts: `jid` is always the first field. */
+function jidPrefix(jid: string): string {
+  return `{"jid":"${jid}"`;
+}
+
 /** What `settle` does with a job that did not succeed. */
 export type Settlement =
   /** Filed in the retry set, due after `delayMs`, as `document` (its new retry count, error). */
@@ -260,11 +265,40 @@ export class RedisStore {
         setKey,
         cursor,
         'MATCH',
-        `{"jid":"${jid}"*`,
+        `${jidPrefix(jid)}*`,
         'COUNT',
         1000,
       );
       if (found.length > 0) return found[0];
+      cursor = next;
+    } while (cursor !== '0');
+    return undefined;
+  }
+
+  /** The first waiting payload of job `jid`, read in chunks (never one long command). */
+  async findWaiting(keys: QueueKeys, jid: string, chunk = 1_000): Promise<string | undefined> {
+    const prefix = jidPrefix(jid);
+    for (let start = 0; ; start += chunk) {
+      const payloads = await this.redis.lrange(keys.waiting, start, start + chunk - 1);
+      const found = payloads.find((payload) => payload.startsWith(prefix));
+      if (found !== undefined || payloads.length < chunk) return found;
+    }
+  }
+
+  /** The leased job `jid`: its payload and lease deadline (ms), read with HSCAN. */
+  async findLeased(
+    keys: QueueKeys,
+    jid: string,
+  ): Promise<{ payload: string; deadline: number } | undefined> {
+    const prefix = jidPrefix(jid);
+    let cursor = '0';
+    do {
+      const [next, flat] = await this.redis.hscan(keys.leases, cursor, 'COUNT', 1000);
+      for (let i = 1; i < flat.length; i += 2) {
+        if (!flat[i].startsWith(prefix)) continue;
+        const score = await this.redis.zscore(keys.processing, flat[i - 1]);
+        if (score !== null) return { payload: flat[i], deadline: Number(score) };
+      }
       cursor = next;
     } while (cursor !== '0');
     return undefined;
@@ -280,6 +314,12 @@ export class RedisStore {
     return (
       (await this.scripts.run('flumeMoveToQueue', [from, keys.waiting], [member, payload])) === 1
     );
+  }
+
+  /** The score of `member` in a job set (due time or time of death, ms); null when gone. */
+  async score(setKey: string, member: string): Promise<number | null> {
+    const score = await this.redis.zscore(setKey, member);
+    return score === null ? null : Number(score);
   }
 
   /** Deletes `member` of a job set; false when it was gone. */

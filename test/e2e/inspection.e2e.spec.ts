@@ -144,6 +144,32 @@ describe('inspection', () => {
     });
   });
 
+  it('finds a job by id wherever it is: running, waiting, scheduled, retry, dead, or gone', async () => {
+    const running = await inspect.find('insp', jids.long);
+    expect(running).toMatchObject({
+      state: 'running',
+      job: { jid: jids.long, args: ['long', 'long'] },
+    });
+    expect(running.at!.getTime()).toBeGreaterThan(Date.now());
+    expect(await inspect.find('insp', jids.w2)).toMatchObject({
+      state: 'waiting',
+      job: { jid: jids.w2, args: ['ok', 'w2'] },
+    });
+    const scheduled = await inspect.find('insp', jids.scheduled);
+    expect(scheduled).toMatchObject({ state: 'scheduled', job: { jid: jids.scheduled } });
+    expect(scheduled.at!.getTime()).toBeGreaterThan(Date.now() + 50_000);
+    expect(await inspect.find('insp', jids.retried)).toMatchObject({
+      state: 'retry',
+      job: { jid: jids.retried, retry_count: 1, error_message: 'retried is down' },
+    });
+    expect(await inspect.find('insp', jids.dead)).toMatchObject({
+      state: 'dead',
+      job: { error_message: 'dead is down' },
+    });
+    expect(await inspect.find('insp', 'no-such-job')).toEqual({ state: 'gone', job: null });
+    await expect(inspect.find('insp', 'not a jid')).rejects.toBeInstanceOf(FlumePayloadError);
+  });
+
   it('lists the retry, scheduled and dead sets with their jobs and times', async () => {
     const [retry] = await inspect.list('insp', 'retry');
     expect(retry).toMatchObject({
