@@ -189,7 +189,15 @@ export class FlumeClient {
       if (!target)
         byMethod.set(job.function, (target = this.target(queue, job.worker, job.function)));
       const context = job.context ?? opts.context;
-      return { queue, worker: target.name, function: target.method, args: job.args, context };
+      const unique = job.unique ?? opts.unique;
+      return {
+        queue,
+        worker: target.name,
+        function: target.method,
+        args: job.args,
+        context,
+        unique,
+      };
     });
     return this.sink.bulkEnqueue(queue, newJobs);
   }
@@ -205,7 +213,14 @@ export class FlumeClient {
         ? (rest as [string, unknown[], EnqueueOptions?])
         : [undefined, ...(rest as [unknown[], EnqueueOptions?])];
     const target = this.target(queue, worker, fn);
-    return { queue, worker: target.name, function: target.method, args, context: opts?.context };
+    return {
+      queue,
+      worker: target.name,
+      function: target.method,
+      args,
+      context: opts?.context,
+      unique: opts?.unique,
+    };
   }
 
   /** The name and method a job for `worker` carries, checked against what this app knows of it. */

@@ -47,6 +47,8 @@ export {
   type BatchItemFailure,
   type BackoffFunction,
   type BackoffOption,
+  type UniqueOptions,
+  type UniqueUntil,
   type FlumeEvent,
   type FlumeEventType,
   type JobContext,

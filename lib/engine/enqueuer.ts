@@ -3,15 +3,16 @@ import type { Instrumentation } from './instrumentation.js';
 import type { JobSink } from './job-sink.js';
 import type { ResolvedOptions } from './options.js';
 import { checkDueAt, encodeBulk, keysOfQueue } from './new-jobs.js';
-import { encodeNewJob, type NewJob } from './payload.js';
-import type { RedisStore } from './redis-store.js';
+import { encodeNewJob, type EncodedNewJob, type NewJob } from './payload.js';
+import type { RedisStore, UniquePush } from './redis-store.js';
 
 /** Jobs per RPUSH in a bulk enqueue: keeps each command a reasonable size. */
 const BULK_CHUNK = 5_000;
 
 /**
  * Writes new jobs. A job is validated and encoded before anything is sent, and each
- * call is one round trip: RPUSH for a job that can run now, ZADD for a job due later.
+ * call is one round trip: RPUSH for a job that can run now, ZADD for a job due later,
+ * one script for unique jobs (each job added together with its lock, or not at all).
  */
 export class Enqueuer implements JobSink {
   constructor(
@@ -24,10 +25,11 @@ export class Enqueuer implements JobSink {
   /** Enqueues one job to run now; resolves to its id. */
   async enqueue(job: NewJob): Promise<string> {
     const keys = this.keysOf(job.queue);
-    const { jid, payload } = this.encode(job);
-    await this.send(() => this.store.push(keys, payload));
-    this.emit(job.queue, [payload]);
-    return jid;
+    const encoded = this.encode(job);
+    if (encoded.unique) return (await this.enqueueUnique(job.queue, [encoded]))[0];
+    await this.send(() => this.store.push(keys, encoded.payload));
+    this.emit(job.queue, [encoded.payload]);
+    return encoded.jid;
   }
 
   /** Enqueues one job to run at `dueAt` (ms since the epoch); resolves to its id. */
@@ -37,10 +39,11 @@ export class Enqueuer implements JobSink {
     // by the RPUSH) instead of at the scheduler's next poll.
     if (dueAt <= Date.now()) return this.enqueue(job);
     const keys = this.keysOf(job.queue);
-    const { jid, payload } = this.encode(job);
-    await this.send(() => this.store.schedule(keys, payload, dueAt));
-    this.emit(job.queue, [payload]);
-    return jid;
+    const encoded = this.encode(job);
+    if (encoded.unique) return (await this.enqueueUnique(job.queue, [encoded], dueAt))[0];
+    await this.send(() => this.store.schedule(keys, encoded.payload, dueAt));
+    this.emit(job.queue, [encoded.payload]);
+    return encoded.jid;
   }
 
   /** Enqueues many jobs to one queue, all or none, in one round trip; resolves to their ids. */
@@ -48,10 +51,35 @@ export class Enqueuer implements JobSink {
     const keys = this.keysOf(queue);
     const encoded = encodeBulk(jobs, this.options.maxPayloadBytes);
     if (encoded.length === 0) return [];
+    if (encoded.some((job) => job.unique)) return this.enqueueUnique(queue, encoded);
     const payloads = encoded.map((job) => job.payload);
     await this.send(() => this.store.pushMany(keys, payloads, BULK_CHUNK));
     this.emit(queue, payloads);
     return encoded.map((job) => job.jid);
+  }
+
+  /**
+   * Adds unique jobs (and the plain jobs of the same bulk, in order) in one script:
+   * each unique job only while no equal job holds its lock. Resolves to, per job, the id
+   * of the job that holds its lock (its own when added).
+   */
+  private async enqueueUnique(
+    queue: string,
+    jobs: EncodedNewJob[],
+    dueAt?: number,
+  ): Promise<string[]> {
+    const keys = this.keysOf(queue);
+    const pushes: UniquePush[] = jobs.map((job) => ({
+      jid: job.jid,
+      payload: job.payload,
+      lock: job.unique?.key,
+      ttlMs: job.unique?.ttlMs ?? 0,
+      dueAt,
+    }));
+    const ids = await this.send(() => this.store.pushUnique(keys, pushes));
+    const added = jobs.filter((job, i) => ids[i] === job.jid).map((job) => job.payload);
+    if (added.length > 0) this.emit(queue, added);
+    return ids;
   }
 
   /** Number of waiting jobs of each queue. */
@@ -84,7 +112,8 @@ export class Enqueuer implements JobSink {
     return this.connections.send(
       'did not take the job',
       command,
-      'The job may not be stored; enqueue it again once Redis is reachable.',
+      'The job may or may not be stored; enqueue it again once Redis is reachable ' +
+        '(with the `unique` option, enqueuing it again cannot add it twice).',
     );
   }
 }

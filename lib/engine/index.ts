@@ -40,3 +40,4 @@ export {
   type BackoffOption,
   type FailureDecision,
 } from './retry-policy.js';
+export { DEFAULT_UNIQUE_TTL_MS, type UniqueOptions, type UniqueUntil } from './unique.js';

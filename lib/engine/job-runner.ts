@@ -132,6 +132,7 @@ export class JobRunner {
     for (const ready of group) {
       this.emitStart(ready, started);
       this.running.set(ready.lease.id, ready.signal);
+      if (ready.job.unique?.until === 'started') this.releaseUnique(ready.job);
     }
     const failures = await invokeHandler(
       worker,
@@ -164,6 +165,7 @@ export class JobRunner {
 
   private succeed(ready: ReadyJob, started: number): void {
     this.deps.acker.ack(ready.lease.id);
+    if (ready.job.unique?.until === 'finished') this.releaseUnique(ready.job);
     const runMs = Date.now() - started;
     if (this.deps.options.debug) {
       this.deps.logger.debug?.(
@@ -240,7 +242,25 @@ export class JobRunner {
       kind: 'dead',
       document,
     }));
-    if (filed) this.emitDead(job, decision.reason);
+    if (filed) {
+      this.releaseUnique(job);
+      this.emitDead(job, decision.reason);
+    }
+  }
+
+  /**
+   * Lets an equal unique job be enqueued again. Not awaited: should it not reach Redis,
+   * the lock expires with its ttl, and until then an equal enqueue returns this job's id.
+   */
+  private releaseUnique(job: Job): void {
+    const lock = job.unique;
+    if (!lock || typeof lock.key !== 'string') return;
+    const { store, keys, logger, queue } = this.deps;
+    store.releaseUnique(keys, lock.key, job.jid).catch((err: Error) => {
+      logger.warn(
+        `Could not release the unique lock of job ${job.jid} (queue "${queue}"): ${err.message}; it expires with its ttl.`,
+      );
+    });
   }
 
   /** Files a well-formed job that cannot run here (no such method) in the dead set. */
@@ -253,7 +273,10 @@ export class JobRunner {
       kind: 'dead',
       document,
     }));
-    if (filed) this.emitDead(job, reason);
+    if (filed) {
+      this.releaseUnique(job);
+      this.emitDead(job, reason);
+    }
   }
 
   /** Sets a payload that is not a runnable job aside in the dead set, verbatim, with `reason`. */

@@ -1,3 +1,5 @@
+import type { UniqueLock } from './unique.js';
+
 /**
  * A job as stored in Redis: one JSON document shaped like Flume's, readable with
  * `redis-cli`. `jid` always comes first so a script can find it without parsing.
@@ -25,6 +27,8 @@ export interface Job {
   error_message?: string;
   /** Stack of the last failure. */
   error_backtrace?: string;
+  /** Set for a unique job: the lock it holds, and when the lock is released. */
+  unique?: UniqueLock;
 }
 
 /** Current time as Flume stores it: Unix seconds with millisecond precision. */

@@ -31,6 +31,11 @@ export function takeRecordKey(keys: QueueKeys, token: string): string {
   return `${keys.waiting}:take:${token}`;
 }
 
+/** Lock of a unique job (see enqueue-unique-n.lua); same hash tag as its queue. */
+export function uniqueLockKey(keys: QueueKeys, key: string): string {
+  return `${keys.waiting}:unique:${key}`;
+}
+
 /** Sliding window of a rate limit; its own hash tag, as pipelines of many queues may share it. */
 export function rateLimitKey(namespace: string, key: string): string {
   return `${namespace}:limit:{${key}}`;

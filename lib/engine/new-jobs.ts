@@ -1,14 +1,11 @@
 import { FlumeError, FlumePayloadError } from './errors/index.js';
 import { keyNameProblem, queueKeys, type QueueKeys } from './keys.js';
-import { describe, encodeNewJob, type NewJob } from './payload.js';
+import { describe, encodeNewJob, type EncodedNewJob, type NewJob } from './payload.js';
 
 // The checks every job sink makes before it stores anything, in one place, so that
 // a call refused on Redis is refused the same way in test mode.
 
-export interface EncodedJob {
-  jid: string;
-  payload: string;
-}
+export type EncodedJob = EncodedNewJob;
 
 /** The keys of `queue`; a FlumePayloadError for a name Redis keys cannot carry. */
 export function keysOfQueue(namespace: string, queue: string): QueueKeys {

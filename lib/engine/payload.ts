@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { describe } from './describe.js';
 import { FlumePayloadError } from './errors/index.js';
 import { unixSeconds, type Job } from './job.js';
+import { resolveUnique, type ResolvedUnique } from './unique.js';
 
 /**
  * Throws a FlumePayloadError unless `value` comes back from a JSON round trip
@@ -61,6 +63,16 @@ export interface NewJob {
   function?: string;
   args: unknown[];
   context?: Record<string, unknown>;
+  /** The `unique` option as given (true or UniqueOptions); checked by resolveUnique. */
+  unique?: unknown;
+}
+
+/** A new job, checked and encoded. */
+export interface EncodedNewJob {
+  jid: string;
+  payload: string;
+  /** Set for a unique job: its lock. */
+  unique?: ResolvedUnique;
 }
 
 /**
@@ -72,7 +84,7 @@ export function encodeNewJob(
   job: NewJob,
   now = Date.now(),
   maxBytes = Infinity,
-): { jid: string; payload: string } {
+): EncodedNewJob {
   if (!Array.isArray(job.args)) {
     throw new FlumePayloadError(
       `args must be an array (the handler's arguments, in order), got: ${describe(job.args)}`,
@@ -96,6 +108,12 @@ export function encodeNewJob(
     enqueued_at: unixSeconds(now),
   };
   if (job.context !== undefined) stored.context = job.context;
+  // Checked before anything else is built, and keyed by what the caller asked for.
+  const unique =
+    job.unique === undefined || job.unique === false
+      ? undefined
+      : resolveUnique(job.unique, () => [job.worker, job.function ?? null, job.args]);
+  if (unique) stored.unique = { key: unique.key, until: unique.until };
   const payload = JSON.stringify(stored);
   // A UTF-16 unit is at most 3 UTF-8 bytes: only long payloads need counting.
   if (payload.length * 3 > maxBytes && Buffer.byteLength(payload) > maxBytes) {
@@ -104,7 +122,7 @@ export function encodeNewJob(
         'Store large data elsewhere (a database, object storage) and pass its id.',
     );
   }
-  return { jid, payload };
+  return { jid, payload, unique };
 }
 
 /** Encodes a job read back from Redis after its fields changed (a retry, a death). */
@@ -163,17 +181,4 @@ export function encodeUnreadable(queue: string, payload: string, reason: string)
   });
 }
 
-export function describe(value: unknown): string {
-  if (value === undefined) return 'undefined';
-  if (typeof value === 'function') return 'a function';
-  if (typeof value === 'bigint') return `${value}n`;
-  if (typeof value === 'number') return String(value);
-  // JSON.stringify would show NaN and Infinity as "null", hiding the bad value.
-  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
-  try {
-    const text = JSON.stringify(value);
-    return text.length > 80 ? `${text.slice(0, 77)}...` : text;
-  } catch {
-    return String(value);
-  }
-}
+export { describe };

@@ -1,5 +1,5 @@
 import type { RedisClient } from './connection.js';
-import { takeRecordKey, type QueueKeys } from './keys.js';
+import { takeRecordKey, uniqueLockKey, type QueueKeys } from './keys.js';
 import { parseTakeReply, type TakeReply } from './lease.js';
 import { Scripts } from './scripts.js';
 
@@ -16,6 +16,17 @@ export type Settlement =
   | { kind: 'dead'; document: string }
   /** A payload that cannot run: filed in the dead set verbatim beside `reason`. */
   | { kind: 'aside'; reason: string; jid?: string };
+
+/** A job for pushUnique. */
+export interface UniquePush {
+  jid: string;
+  payload: string;
+  /** The unique lock's key (the part after the queue's `:unique:`); none: a plain job. */
+  lock?: string;
+  ttlMs: number;
+  /** Due time (ms since the epoch) for a scheduled job; every job of one call alike. */
+  dueAt?: number;
+}
 
 export interface DeadSetBounds {
   maxJobs: number;
@@ -206,6 +217,33 @@ export class RedisStore {
     const results = await transaction.exec();
     const failed = results?.find(([err]) => err);
     if (!results || failed) throw failed?.[0] ?? new Error('the transaction was discarded');
+  }
+
+  /**
+   * Adds jobs each only while no job holds its unique lock, taking the lock with it, in
+   * one script; to the waiting list, or the scheduled set when `dueAt` is given. A job
+   * without `lock` is added as usual. Resolves to, per job, the id of the job holding
+   * its lock (its own when added).
+   */
+  async pushUnique(keys: QueueKeys, jobs: readonly UniquePush[]): Promise<string[]> {
+    const scheduled = jobs[0]?.dueAt !== undefined;
+    const locks = jobs.map((job) => (job.lock ? uniqueLockKey(keys, job.lock) : keys.waiting));
+    const args = jobs.flatMap((job) => [
+      job.lock ? job.ttlMs : 0,
+      job.jid,
+      job.payload,
+      Math.round(job.dueAt ?? 0),
+    ]);
+    return (await this.scripts.run(
+      'flumeEnqueueUnique',
+      [scheduled ? keys.scheduled : keys.waiting, ...locks],
+      [scheduled ? 'zset' : 'list', ...args],
+    )) as string[];
+  }
+
+  /** Releases the unique lock `lock` if job `jid` still holds it. */
+  async releaseUnique(keys: QueueKeys, lock: string, jid: string): Promise<void> {
+    await this.scripts.run('flumeReleaseUnique', [uniqueLockKey(keys, lock)], [jid]);
   }
 
   /** Files a job to run at `dueAt` (ms since the epoch). */

@@ -13,6 +13,8 @@ const SCRIPTS = {
   flumeRenew: 'renew-1.lua',
   flumeLimit: 'limit-1.lua',
   flumeMoveToQueue: 'move-to-queue-2.lua',
+  flumeEnqueueUnique: 'enqueue-unique-n.lua',
+  flumeReleaseUnique: 'release-unique-1.lua',
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;
@@ -24,15 +26,21 @@ function withIncludes(lua: string): string {
   );
 }
 
-function loadScript(file: string): { lua: string; numberOfKeys: number } {
+/** A script's text and how many KEYS it takes; undefined ("-n.lua") when it varies. */
+interface LoadedScript {
+  lua: string;
+  numberOfKeys?: number;
+}
+
+function loadScript(file: string): LoadedScript {
   const lua = withIncludes(readFileSync(new URL(`./lua/${file}`, import.meta.url), 'utf8'));
-  const numberOfKeys = Number(/-(\d+)\.lua$/.exec(file)![1]);
-  return { lua, numberOfKeys };
+  const count = /-(\d+|n)\.lua$/.exec(file)![1];
+  return { lua, numberOfKeys: count === 'n' ? undefined : Number(count) };
 }
 
 const LOADED = Object.fromEntries(
   Object.entries(SCRIPTS).map(([name, file]) => [name, loadScript(file)]),
-) as Record<ScriptName, { lua: string; numberOfKeys: number }>;
+) as Record<ScriptName, LoadedScript>;
 
 type ScriptCall = (...keysThenArgs: (string | number)[]) => Promise<unknown>;
 
@@ -51,6 +59,10 @@ export class Scripts {
   /** Runs script `name` with its KEYS then its ARGV. */
   run(name: ScriptName, keys: readonly string[], args: readonly (string | number)[]) {
     const call = (this.redis as unknown as Record<ScriptName, ScriptCall>)[name];
+    // A script whose number of KEYS varies takes it first, as EVAL does.
+    if (LOADED[name].numberOfKeys === undefined) {
+      return call.call(this.redis, keys.length, ...keys, ...args);
+    }
     return call.call(this.redis, ...keys, ...args);
   }
 }

@@ -1,9 +1,18 @@
 import type { Type } from '@nestjs/common';
+import type { UniqueOptions } from '../engine/index.js';
 
 /** Options of an enqueue call. */
 export interface EnqueueOptions {
   /** JSON object stored with the job, readable by the handler. */
   context?: Record<string, unknown>;
+  /**
+   * Makes the job unique: while an equal job (same `key`; by default the same worker,
+   * method and args) is waiting, scheduled, running or waiting for a retry (`until:
+   * 'finished'`, the default) or only until it starts (`until: 'started'`), another
+   * enqueue adds nothing and resolves to the id of the job that exists. The lock lasts
+   * `ttlMs` at most (default 24 h). `true` takes every default.
+   */
+  unique?: true | UniqueOptions;
 }
 
 /** One job of `bulkEnqueue`. */
@@ -16,6 +25,8 @@ export interface BulkJob {
   function?: string;
   /** JSON object stored with the job; overrides the call's `context`. */
   context?: Record<string, unknown>;
+  /** Makes this job unique (see EnqueueOptions.unique); overrides the call's `unique`. */
+  unique?: true | UniqueOptions;
 }
 
 type AnyFunction = (...args: any[]) => unknown;
