@@ -80,11 +80,7 @@ export interface EncodedNewJob {
  * before anything is written when they cannot round-trip through JSON, or when the
  * payload is over `maxBytes`.
  */
-export function encodeNewJob(
-  job: NewJob,
-  now = Date.now(),
-  maxBytes = Infinity,
-): EncodedNewJob {
+export function encodeNewJob(job: NewJob, now = Date.now(), maxBytes = Infinity): EncodedNewJob {
   if (!Array.isArray(job.args)) {
     throw new FlumePayloadError(
       `args must be an array (the handler's arguments, in order), got: ${describe(job.args)}`,

@@ -54,10 +54,7 @@ export function resolveUnique(unique: unknown, identity: () => unknown[]): Resol
       `unique has unknown field(s) ${unknown.join(', ')}; expected key, ttlMs, until`,
     );
   }
-  if (
-    key !== undefined &&
-    (typeof key !== 'string' || key === '' || key.length > MAX_KEY_LENGTH)
-  ) {
+  if (key !== undefined && (typeof key !== 'string' || key === '' || key.length > MAX_KEY_LENGTH)) {
     throw new FlumePayloadError(
       `unique.key must be a non-empty string of at most ${MAX_KEY_LENGTH} characters, got: ${describe(key)}`,
     );
