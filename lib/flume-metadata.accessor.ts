@@ -4,8 +4,10 @@ import type { BatchOptions } from './engine/index.js';
 import {
   FLUME_BATCH_METADATA,
   FLUME_HANDLER_METADATA,
+  FLUME_PERIODIC_METADATA,
   FLUME_WORKER_METADATA,
 } from './flume.constants.js';
+import type { PeriodicMetadata } from './decorators/periodic.decorator.js';
 import type { WorkerMetadata } from './interfaces/worker-options.interface.js';
 
 /** Reads what @Worker, @Handler and @Batch wrote. */
@@ -16,6 +18,11 @@ export class FlumeMetadataAccessor {
   getWorkerMetadata(target: Type<unknown> | Function | undefined): WorkerMetadata | undefined {
     if (typeof target !== 'function') return undefined;
     return this.reflector.get<WorkerMetadata | undefined>(FLUME_WORKER_METADATA, target);
+  }
+
+  /** The @Periodic schedules declared on worker class `target`, in declaration order. */
+  getPeriodic(target: Function): PeriodicMetadata[] {
+    return (Reflect.getOwnMetadata(FLUME_PERIODIC_METADATA, target) as PeriodicMetadata[]) ?? [];
   }
 
   getBatchOptions(target: Function): BatchOptions | undefined {

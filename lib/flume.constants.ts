@@ -14,6 +14,8 @@ export const FLUME_JOB_SINK = Symbol('FLUME_JOB_SINK');
 export const FLUME_WORKER_METADATA = 'flume:worker';
 /** Metadata key written by @Handler, on the method. */
 export const FLUME_HANDLER_METADATA = 'flume:handler';
+/** Metadata key written by @Periodic: the list of periodic jobs of a worker class. */
+export const FLUME_PERIODIC_METADATA = 'flume:periodic';
 /** Metadata key written by @Batch. */
 export const FLUME_BATCH_METADATA = 'flume:batch';
 

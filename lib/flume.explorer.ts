@@ -1,16 +1,25 @@
-import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Optional, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
 import {
+  definePeriodic,
+  FlumeConfigError,
   queuesRunHere,
+  type FlumeEngine,
   type FlumeLogger,
+  type PeriodicJob,
   type ResolvedOptions,
   type WorkerRegistry,
 } from './engine/index.js';
 import { declaredWorkerClasses } from './decorators/declared-workers.js';
 import { FlumeMetadataAccessor } from './flume-metadata.accessor.js';
 import { workerNotProvided } from './flume.messages.js';
-import { FLUME_LOGGER, FLUME_REGISTRY, FLUME_RESOLVED_OPTIONS } from './flume.constants.js';
+import {
+  FLUME_ENGINE,
+  FLUME_LOGGER,
+  FLUME_REGISTRY,
+  FLUME_RESOLVED_OPTIONS,
+} from './flume.constants.js';
 
 /** Finds the @Worker providers of the app and registers them with the engine. */
 @Injectable()
@@ -24,12 +33,40 @@ export class FlumeExplorer implements OnModuleInit {
     private readonly metadata: FlumeMetadataAccessor,
     @Inject(FLUME_REGISTRY) private readonly registry: WorkerRegistry,
     @Inject(FLUME_RESOLVED_OPTIONS) private readonly options: ResolvedOptions,
+    @Optional() @Inject(FLUME_ENGINE) private readonly engine: FlumeEngine | null,
   ) {}
 
   onModuleInit(): void {
     for (const wrapper of this.discovery.getProviders()) this.explore(wrapper);
     this.warnAboutQueuesWithoutPipelines();
     this.warnAboutWorkersNotProvided();
+    this.engine?.periodic.define(this.periodicJobs());
+  }
+
+  /** The periodic jobs of the registered workers (@Periodic) and of the module options. */
+  private periodicJobs(): PeriodicJob[] {
+    const jobs: PeriodicJob[] = [];
+    for (const worker of this.registry.all()) {
+      const declared = this.metadata.getPeriodic(worker.instance.constructor);
+      for (const periodic of declared) {
+        jobs.push(definePeriodic({ ...periodic, worker: worker.name }, worker.queue));
+      }
+    }
+    for (const periodic of this.options.periodic) {
+      const name =
+        typeof periodic.worker === 'function'
+          ? this.metadata.getWorkerMetadata(periodic.worker)?.name
+          : periodic.worker;
+      const worker = name === undefined ? undefined : this.registry.get(name);
+      if (!worker) {
+        throw new FlumeConfigError(
+          `Periodic job "${periodic.name ?? periodic.cron}": its worker ${describeWorker(periodic.worker)} is not a registered @Worker of this app. ` +
+            "List the worker class in a module's providers, or declare the schedule with @Periodic on it.",
+        );
+      }
+      jobs.push(definePeriodic({ ...periodic, worker: worker.name }, worker.queue));
+    }
+    return jobs;
   }
 
   private explore(wrapper: InstanceWrapper): void {
@@ -93,4 +130,9 @@ export class FlumeExplorer implements OnModuleInit {
       this.logger.warn(workerNotProvided(target.name, metadata.name, metadata.queue));
     }
   }
+}
+
+function describeWorker(worker: unknown): string {
+  if (typeof worker === 'function') return worker.name || 'class';
+  return JSON.stringify(worker) ?? String(worker);
 }

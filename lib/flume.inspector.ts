@@ -4,6 +4,7 @@ import {
   type FlumeEngine,
   type FoundJob,
   type JobSetName,
+  type PeriodicStatus,
   type ListedJob,
   type QueueStats,
 } from './engine/index.js';
@@ -29,6 +30,15 @@ export class FlumeInspector {
    */
   async find(queue: string, jid: string): Promise<FoundJob> {
     return this.engine.inspector.find(queue, jid);
+  }
+
+  /**
+   * Every periodic job of this app with its next tick (by this process's clock), the
+   * last tick any instance claimed, and whether it is paused.
+   */
+  async periodic(): Promise<PeriodicStatus[]> {
+    const engine = this.engine;
+    return engine.connections.send('did not list the periodic jobs', () => engine.periodic.list());
   }
 
   /** Jobs of a set, soonest due (or oldest death) first; `limit` defaults to 50. */

@@ -81,6 +81,27 @@ export class FlumeProducer implements OnApplicationBootstrap, OnModuleDestroy {
     return this.engine.resume([...this.pipelines.keys()], opts);
   }
 
+  /**
+   * Pauses periodic job `name` for every instance: its ticks enqueue nothing until it is
+   * resumed (ticks missed meanwhile are not made up).
+   */
+  async pausePeriodic(name: string): Promise<void> {
+    await this.setPeriodicPaused(name, true);
+  }
+
+  /** Resumes periodic job `name` for every instance, from its next tick. */
+  async resumePeriodic(name: string): Promise<void> {
+    await this.setPeriodicPaused(name, false);
+  }
+
+  private async setPeriodicPaused(name: string, paused: boolean): Promise<void> {
+    const engine = this.engine;
+    const job = engine.periodic.get(name);
+    await engine.connections.send(`did not ${paused ? 'pause' : 'resume'} the periodic job`, () =>
+      engine.periodic.setPaused(job, paused),
+    );
+  }
+
   onApplicationBootstrap(): void {
     this.redis?.start();
   }

@@ -6,6 +6,7 @@ export { FlumePipeline } from './flume-pipeline.js';
 export { Worker } from './decorators/worker.decorator.js';
 export { Handler } from './decorators/handler.decorator.js';
 export { Batch } from './decorators/batch.decorator.js';
+export { Periodic, type PeriodicOptions } from './decorators/periodic.decorator.js';
 export { InjectPipeline } from './decorators/inject-pipeline.decorator.js';
 export { FlumeEvents } from './flume.events.js';
 export { FlumeInspector } from './flume.inspector.js';
@@ -54,6 +55,9 @@ export {
   type JobContext,
   type FoundJob,
   type JobSetName,
+  type PeriodicStatus,
+  type MissedTicks,
+  type FlumePeriodicOptions,
   type JobState,
   type ListedJob,
   type PauseOptions,

@@ -7,6 +7,8 @@ import { pausedPipelinesKey } from './keys.js';
 import { escapingLogger, type FlumeLogger } from './logger.js';
 import type { ResolvedOptions } from './options.js';
 import { PausedPipelines } from './paused-pipelines.js';
+import { queuesRunHere } from './pipeline-options.js';
+import { PeriodicScheduler } from './periodic-scheduler.js';
 import { resolvePauseOptions, type PauseOptions } from './pause-options.js';
 import { PipelineRunner } from './pipeline-runner.js';
 import { RedisStore } from './redis-store.js';
@@ -26,6 +28,8 @@ export class FlumeEngine {
   readonly enqueuer: Enqueuer;
   readonly instrumentation = new Instrumentation();
   readonly inspector: Inspector;
+  /** Periodic jobs: defined by the Nest layer once workers are known, armed at start. */
+  readonly periodic: PeriodicScheduler;
   private readonly store: RedisStore;
   private readonly paused: PausedPipelines;
   private readonly runners = new Map<string, PipelineRunner>();
@@ -51,6 +55,14 @@ export class FlumeEngine {
     this.store = new RedisStore(command);
     this.enqueuer = new Enqueuer(this.connections, this.store, options, this.instrumentation);
     this.inspector = new Inspector(this.connections, this.store, options.namespace);
+    this.periodic = new PeriodicScheduler(
+      this.store,
+      options.namespace,
+      options.maxPayloadBytes,
+      logger,
+      options.debug,
+      options.instrument ? this.instrumentation : undefined,
+    );
     this.paused = new PausedPipelines(
       this.store,
       pausedPipelinesKey(options.namespace),
@@ -92,6 +104,7 @@ export class FlumeEngine {
     if (command.status === 'ready') void checkServer(this.store, this.logger);
     else command.once('ready', () => void checkServer(this.store, this.logger));
     if (this.options.runPipelines.length === 0) return;
+    this.periodic.start(queuesRunHere(this.options));
     this.paused.start();
     for (const name of this.options.runPipelines) this.runners.get(name)!.start();
   }
@@ -151,6 +164,7 @@ export class FlumeEngine {
   }
 
   private async shutdown(): Promise<void> {
+    this.periodic.stop();
     this.paused.stop();
     const timeout = this.options.shutdownTimeout;
     const results = await Promise.allSettled(

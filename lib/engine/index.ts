@@ -13,6 +13,7 @@ export {
   type FlumeOptions,
   type FlumeConnectionOptions,
   type FlumePipelineOptions,
+  type FlumePeriodicOptions,
   type FlumeTestMode,
   type ResolvedOptions,
   type ResolvedPipeline,
@@ -41,3 +42,10 @@ export {
   type FailureDecision,
 } from './retry-policy.js';
 export { DEFAULT_UNIQUE_TTL_MS, type UniqueOptions, type UniqueUntil } from './unique.js';
+export {
+  definePeriodic,
+  type MissedTicks,
+  type PeriodicDeclaration,
+  type PeriodicJob,
+} from './periodic.js';
+export type { PeriodicStatus } from './periodic-scheduler.js';

@@ -24,6 +24,10 @@ export interface QueueKeys {
   readonly retry: string;
   /** Sorted set of jobs out of retries or unrunnable; score = time of death (ms). */
   readonly dead: string;
+  /** Hash of periodic job name -> time of the last tick claimed (ms). */
+  readonly periodic: string;
+  /** Hash of periodic job name -> "1" while paused for every instance. */
+  readonly periodicPaused: string;
 }
 
 /** Record of one take (see take-8.lua), named by the taker's token; same hash tag as its queue. */
@@ -66,6 +70,8 @@ export function queueKeys(namespace: string, queue: string): QueueKeys {
     scheduled: `${base}:scheduled`,
     retry: `${base}:retry`,
     dead: `${base}:dead`,
+    periodic: `${base}:periodic`,
+    periodicPaused: `${base}:periodic_paused`,
   };
 }
 

@@ -3,6 +3,7 @@ import { DEFAULTS } from './defaults.js';
 import { FlumeConfigError } from './errors/index.js';
 import { keyNameProblem } from './keys.js';
 import type { FlumeLogger } from './logger.js';
+import type { PeriodicDeclaration } from './periodic.js';
 import { integerAtLeast, isBoolean, option, rejectUnknown } from './option-checks.js';
 import { describe } from './payload.js';
 import {
@@ -57,6 +58,11 @@ export interface FlumeOptions {
   deadMaxAge?: number;
   /** Logger for the engine; `false` silences it. Default: Nest's Logger. */
   logger?: FlumeLogger | false;
+  /**
+   * Periodic jobs: each enqueued once per tick of its cron pattern, across every
+   * instance (see README, Periodic jobs). `@Periodic` on a worker class declares them too.
+   */
+  periodic?: FlumePeriodicOptions[];
   /** Log every job's start and end at debug level. Default false. */
   debug?: boolean;
   /** Publish events (enqueue, dequeue, job start/success/failure/retry/dead). Default false. */
@@ -99,6 +105,13 @@ export interface ResolvedOptions {
   maxRecoveries: number;
   runPipelines: string[];
   testing: FlumeTestMode | undefined;
+  periodic: FlumePeriodicOptions[];
+}
+
+/** A periodic job of the module options: its worker by class or by registered name. */
+export interface FlumePeriodicOptions extends Omit<PeriodicDeclaration, 'worker'> {
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  worker: string | Function;
 }
 
 const KNOWN_OPTIONS = [
@@ -121,7 +134,19 @@ const KNOWN_OPTIONS = [
   'maxPayloadBytes',
   'maxRecoveries',
   'runPipelines',
+  'periodic',
 ];
+
+/** The `periodic` option: a list of objects, each checked in full once its worker is known. */
+function resolvePeriodicList(raw: unknown): FlumePeriodicOptions[] {
+  if (raw === undefined) return [];
+  if (!Array.isArray(raw) || raw.some((item) => item === null || typeof item !== 'object')) {
+    throw new FlumeConfigError(
+      `Invalid option "periodic": expected a list of { cron, worker, ... }, got: ${describe(raw)}`,
+    );
+  }
+  return raw as FlumePeriodicOptions[];
+}
 
 /** Validates options and applies the defaults, in one place. Throws FlumeConfigError. */
 export function resolveOptions(raw: FlumeOptions | undefined): ResolvedOptions {
@@ -169,6 +194,7 @@ export function resolveOptions(raw: FlumeOptions | undefined): ResolvedOptions {
     maxPayloadBytes: ms('maxPayloadBytes', 64),
     maxRecoveries: ms('maxRecoveries', 0),
     runPipelines: [],
+    periodic: resolvePeriodicList(raw.periodic),
     testing: option<FlumeTestMode | undefined>('', 'testing', raw.testing, undefined, (v) =>
       v === 'fake' || v === 'inline' ? undefined : "'fake' or 'inline'",
     ),

@@ -28,6 +28,18 @@ export interface UniquePush {
   dueAt?: number;
 }
 
+/** One tick of a periodic job, for claimTick. */
+export interface TickClaim {
+  name: string;
+  /** The tick's time, ms since the epoch. */
+  tick: number;
+  /** A tick missed while every instance was down: claimed only after an earlier one was. */
+  catchUp: boolean;
+  jid: string;
+  payload: string;
+  unique?: { key: string; ttlMs: number };
+}
+
 export interface DeadSetBounds {
   maxJobs: number;
   maxAgeMs: number;
@@ -244,6 +256,53 @@ export class RedisStore {
   /** Releases the unique lock `lock` if job `jid` still holds it. */
   async releaseUnique(keys: QueueKeys, lock: string, jid: string): Promise<void> {
     await this.scripts.run('flumeReleaseUnique', [uniqueLockKey(keys, lock)], [jid]);
+  }
+
+  /**
+   * Claims tick `tick` of periodic `name` and enqueues its job, unless another instance
+   * claimed it (or a later one), it is paused, or its unique lock is held. `waitMs` > 0:
+   * not due yet by Redis' clock, nothing done.
+   */
+  async claimTick(
+    keys: QueueKeys,
+    claim: TickClaim,
+  ): Promise<{ enqueued: boolean; waitMs: number }> {
+    const lock = claim.unique ? uniqueLockKey(keys, claim.unique.key) : keys.waiting;
+    const [enqueued, waitMs] = (await this.scripts.run(
+      'flumeClaimTick',
+      [keys.periodic, keys.periodicPaused, keys.waiting, lock],
+      [
+        claim.name,
+        claim.tick,
+        claim.catchUp ? 'catch-up' : 'tick',
+        claim.payload,
+        claim.jid,
+        claim.unique?.ttlMs ?? 0,
+      ],
+    )) as [number, number];
+    return { enqueued: enqueued === 1, waitMs };
+  }
+
+  /** Last tick claimed (ms) and paused state of periodic jobs `names` of one queue. */
+  async periodicState(
+    keys: QueueKeys,
+    names: readonly string[],
+  ): Promise<{ lastTick?: number; paused: boolean }[]> {
+    if (names.length === 0) return [];
+    const [last, paused] = await Promise.all([
+      this.redis.hmget(keys.periodic, ...names),
+      this.redis.hmget(keys.periodicPaused, ...names),
+    ]);
+    return names.map((_, i) => ({
+      lastTick: last[i] === null ? undefined : Number(last[i]),
+      paused: paused[i] !== null,
+    }));
+  }
+
+  /** Pauses (or resumes) periodic job `name` for every instance: its ticks enqueue nothing. */
+  async setPeriodicPaused(keys: QueueKeys, name: string, paused: boolean): Promise<void> {
+    if (paused) await this.redis.hset(keys.periodicPaused, name, '1');
+    else await this.redis.hdel(keys.periodicPaused, name);
   }
 
   /** Files a job to run at `dueAt` (ms since the epoch). */

@@ -15,6 +15,7 @@ const SCRIPTS = {
   flumeMoveToQueue: 'move-to-queue-2.lua',
   flumeEnqueueUnique: 'enqueue-unique-n.lua',
   flumeReleaseUnique: 'release-unique-1.lua',
+  flumeClaimTick: 'claim-tick-4.lua',
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;

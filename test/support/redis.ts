@@ -88,6 +88,8 @@ export function keysOf(namespace: string, queue: string) {
     scheduled: `${waiting}:scheduled`,
     retry: `${waiting}:retry`,
     dead: `${waiting}:dead`,
+    periodic: `${waiting}:periodic`,
+    periodicPaused: `${waiting}:periodic_paused`,
   };
 }
 

@@ -12,6 +12,8 @@ describe('queueKeys', () => {
       scheduled: 'my-app:queue:{default}:scheduled',
       retry: 'my-app:queue:{default}:retry',
       dead: 'my-app:queue:{default}:dead',
+      periodic: 'my-app:queue:{default}:periodic',
+      periodicPaused: 'my-app:queue:{default}:periodic_paused',
     });
   });
 
