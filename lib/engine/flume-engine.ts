@@ -1,4 +1,5 @@
-import { RedisConnections } from './connection.js';
+import type { StoreBackend } from './backend.js';
+import { createBackend } from './backends.js';
 import { Enqueuer } from './enqueuer.js';
 import { FlumeConfigError, FlumeTimeoutError } from './errors/index.js';
 import { Inspector } from './inspector.js';
@@ -9,24 +10,21 @@ import type { ResolvedOptions } from './options.js';
 import { PausedPipelines } from './paused-pipelines.js';
 import { resolvePauseOptions, type PauseOptions } from './pause-options.js';
 import { PipelineRunner } from './pipeline-runner.js';
-import { RedisStore } from './redis-store.js';
-import { checkServer } from './server-check.js';
 import { resolvesWithin } from './wait.js';
 import type { WorkerRegistry } from './worker-registry.js';
 
-/** How often each instance reads the pauses stored in Redis. */
+/** How often each instance reads the pauses stored for every instance. */
 const PAUSE_POLL_MS = 1_000;
 
 /**
- * The Redis engine, free of Nest: an enqueuer and one runner per pipeline, over
- * connections it owns, running the workers of a registry.
+ * The engine, free of Nest: an enqueuer and one runner per pipeline, over a backend
+ * (Redis or memory) it owns, running the workers of a registry.
  */
 export class FlumeEngine {
-  readonly connections: RedisConnections;
   readonly enqueuer: Enqueuer;
   readonly instrumentation = new Instrumentation();
   readonly inspector: Inspector;
-  private readonly store: RedisStore;
+  private readonly backend: StoreBackend;
   private readonly paused: PausedPipelines;
   private readonly runners = new Map<string, PipelineRunner>();
   private readonly logger: FlumeLogger;
@@ -41,31 +39,25 @@ export class FlumeEngine {
     // Everything below logs through this one: text read from Redis is escaped here.
     const logger = escapingLogger(userLogger);
     this.logger = logger;
-    this.connections = new RedisConnections(
-      options.connection,
-      `flume:${options.namespace}`,
-      options.commandTimeout,
-      logger,
-    );
-    const command = this.connections.command;
-    this.store = new RedisStore(command);
-    this.enqueuer = new Enqueuer(this.connections, this.store, options, this.instrumentation);
-    this.inspector = new Inspector(this.connections, this.store, options.namespace);
+    // The one place that knows which backend the engine runs on.
+    const backend = createBackend(options, logger);
+    this.backend = backend;
+    this.enqueuer = new Enqueuer(backend, backend.command, options, this.instrumentation);
+    this.inspector = new Inspector(backend, backend.command, options.namespace);
     this.paused = new PausedPipelines(
-      this.store,
+      backend.command,
       pausedPipelinesKey(options.namespace),
       PAUSE_POLL_MS,
       logger,
     );
-    // The pipelines this process runs get a connection of their own, without the
-    // command timeout (see RedisConnections.worker); declared-only ones never use theirs.
+    // The pipelines this process runs get a store of their own, without the command
+    // timeout (see StoreBackend.worker); declared-only ones never use theirs.
     const runsAny = options.runPipelines.length > 0;
-    const workerStore = runsAny ? new RedisStore(this.connections.worker) : this.store;
+    const workerStore = runsAny ? backend.worker : backend.command;
     for (const pipeline of options.pipelines) {
       const runner = new PipelineRunner(pipeline, {
         store: workerStore,
-        createBlocking: () =>
-          new RedisStore(this.connections.createBlocking(`pipeline:${pipeline.name}`)),
+        createBlocking: () => backend.blocking(pipeline.name),
         registry,
         options,
         paused: this.paused,
@@ -87,10 +79,7 @@ export class FlumeEngine {
   start(): void {
     if (this.started || this.closing) return;
     this.started = true;
-    // Once per boot, when Redis first answers: warn about settings that lose jobs.
-    const command = this.connections.command;
-    if (command.status === 'ready') void checkServer(this.store, this.logger);
-    else command.once('ready', () => void checkServer(this.store, this.logger));
+    this.backend.start();
     if (this.options.runPipelines.length === 0) return;
     this.paused.start();
     for (const name of this.options.runPipelines) this.runners.get(name)!.start();
@@ -106,7 +95,7 @@ export class FlumeEngine {
     return this.setPaused(names, false, opts);
   }
 
-  /** Drains every pipeline (see PipelineRunner.stop), then closes the connections. Idempotent. */
+  /** Drains every pipeline (see PipelineRunner.stop), then closes the backend. Idempotent. */
   close(): Promise<void> {
     this.closing ??= this.shutdown();
     return this.closing;
@@ -121,7 +110,7 @@ export class FlumeEngine {
     const runners = names.map((name) => this.runner(name));
     if (!opts.temporary) {
       // Right after boot the command connection may still be connecting (no offline queue).
-      await this.connections.send(`did not store the ${paused ? 'pause' : 'resume'}`, () =>
+      await this.backend.send(`did not store the ${paused ? 'pause' : 'resume'}`, () =>
         this.paused.set(names, paused),
       );
     }
@@ -161,6 +150,6 @@ export class FlumeEngine {
         this.logger.error(`A pipeline did not stop cleanly: ${(result.reason as Error).message}`);
       }
     }
-    await this.connections.close();
+    await this.backend.close();
   }
 }
