@@ -3,6 +3,7 @@ import { DiscoveryService } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
 import {
   queuesRunHere,
+  withoutEngine,
   type FlumeLogger,
   type ResolvedOptions,
   type WorkerRegistry,
@@ -67,8 +68,8 @@ export class FlumeExplorer implements OnModuleInit {
   }
 
   private warnAboutQueuesWithoutPipelines(): void {
-    // In test mode no pipeline runs anywhere: the warning would be noise.
-    if (this.options.testing) return;
+    // In the fake and inline modes no pipeline runs anywhere: the warning would be noise.
+    if (withoutEngine(this.options)) return;
     const consumed = new Set(this.options.pipelines.map((p) => p.queue));
     for (const worker of this.registry.all()) {
       if (consumed.has(worker.queue) || this.options.pipelines.length === 0) continue;

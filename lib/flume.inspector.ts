@@ -46,7 +46,8 @@ export class FlumeInspector {
   private get engine(): FlumeEngine {
     if (!this.redis) {
       throw new FlumeConfigError(
-        'FlumeInspector reads Redis, and test mode has none: use FlumeTesting.',
+        "FlumeInspector reads the engine's store, and the 'fake' and 'inline' test modes have none: " +
+          "use FlumeTesting, or mode 'memory', which has one.",
       );
     }
     return this.redis;

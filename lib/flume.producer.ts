@@ -24,7 +24,7 @@ import { noPipelinesInTestMode } from './testing/testing.messages.js';
 export class FlumeProducer implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly pipelines = new Map<string, FlumePipeline>();
 
-  /** The Redis engine; absent in test mode (`testing` option), where nothing uses Redis. */
+  /** The engine; absent in the fake and inline test modes, where no pipeline runs. */
   private readonly redis: FlumeEngine | undefined;
 
   constructor(

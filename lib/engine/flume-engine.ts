@@ -10,7 +10,8 @@ import type { ResolvedOptions } from './options.js';
 import { PausedPipelines } from './paused-pipelines.js';
 import { resolvePauseOptions, type PauseOptions } from './pause-options.js';
 import { PipelineRunner } from './pipeline-runner.js';
-import { resolvesWithin } from './wait.js';
+import { idleMessages } from './idle-messages.js';
+import { resolvesWithin, Signal } from './wait.js';
 import type { WorkerRegistry } from './worker-registry.js';
 
 /** How often each instance reads the pauses stored for every instance. */
@@ -27,6 +28,8 @@ export class FlumeEngine {
   private readonly backend: StoreBackend;
   private readonly paused: PausedPipelines;
   private readonly runners = new Map<string, PipelineRunner>();
+  /** Rings when a job of any pipeline settles (see untilIdle). */
+  private readonly settled = new Signal();
   private readonly logger: FlumeLogger;
   private started = false;
   private closing?: Promise<void>;
@@ -63,6 +66,7 @@ export class FlumeEngine {
         paused: this.paused,
         instrumentation: this.instrumentation,
         logger,
+        settled: this.settled,
       });
       this.runners.set(pipeline.name, runner);
     }
@@ -95,6 +99,40 @@ export class FlumeEngine {
     return this.setPaused(names, false, opts);
   }
 
+  /**
+   * Resolves once the pipelines running here have nothing to do now: no job running
+   * or waiting for its batch, an empty queue (unless every pipeline on it is paused),
+   * and no scheduled or retry job due (due ones are moved to their queue here, so a
+   * clock moved by fake timers is enough). Jobs due later do not count. Needs a store
+   * whose writes it can see (the memory store): a FlumeConfigError on Redis.
+   */
+  async untilIdle(): Promise<void> {
+    const changed = this.backend.changed;
+    if (!changed) throw new FlumeConfigError(idleMessages.needsMemory());
+    for (;;) {
+      // Armed before looking, so that nothing happening while we look is missed.
+      const next = Promise.race([changed(), this.settled.wait()]);
+      if (this.closing || (await this.isIdle())) return;
+      await next;
+    }
+  }
+
+  private async isIdle(): Promise<boolean> {
+    const running = this.options.runPipelines.map((name) => this.runners.get(name)!);
+    if (running.some((runner) => runner.pendingJobsCount > 0)) return false;
+    const store = this.backend.command;
+    for (const queue of new Set(running.map((runner) => runner.queue))) {
+      const consumers = running.filter((runner) => runner.queue === queue);
+      const keys = consumers[0].keys;
+      const { waiting, processing } = await store.stats(keys);
+      if (processing > 0) return false;
+      if (waiting > 0 && consumers.some((runner) => !runner.isPaused)) return false;
+      // What the scheduler would move at its next run: now, so no timer has to fire.
+      if ((await store.promote(keys, 1_000)).moved > 0) return false;
+    }
+    return true;
+  }
+
   /** Drains every pipeline (see PipelineRunner.stop), then closes the backend. Idempotent. */
   close(): Promise<void> {
     this.closing ??= this.shutdown();
@@ -125,7 +163,7 @@ export class FlumeEngine {
       this.logger.log(`Pipeline "${runner.name}" ${paused ? 'paused' : 'resumed'} ${how}.`);
       if (!paused && runner.isPaused) {
         this.logger.warn(
-          `Pipeline "${runner.name}" stays paused: it is paused for every instance in Redis. ` +
+          `Pipeline "${runner.name}" stays paused: it is paused for every instance. ` +
             'Resume it with { temporary: false } to lift that.',
         );
       }

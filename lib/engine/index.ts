@@ -12,13 +12,14 @@ export {
   DEFAULTS,
   type FlumeOptions,
   type FlumeConnectionOptions,
+  type FlumeMemoryConnection,
   type FlumePipelineOptions,
   type FlumeTestMode,
   type ResolvedOptions,
   type ResolvedPipeline,
 } from './options.js';
 export type { PauseOptions } from './pause-options.js';
-export { queuesRunHere } from './pipeline-options.js';
+export { queuesRunHere, withoutEngine } from './pipeline-options.js';
 export type { PipelineRunner } from './pipeline-runner.js';
 export { keyNameProblemFor } from './keys.js';
 export {

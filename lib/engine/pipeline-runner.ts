@@ -35,6 +35,8 @@ export interface PipelineRunnerDeps {
   paused: PausedPipelines;
   instrumentation: Instrumentation;
   logger: FlumeLogger;
+  /** Notified each time a job (or batch) of this pipeline settles and frees its slot. */
+  settled?: Signal;
 }
 
 /**
@@ -346,6 +348,7 @@ export class PipelineRunner {
         for (const id of ids) this.running.delete(id);
         if (this.suspect !== undefined && ids.includes(this.suspect)) this.suspect = undefined;
         this.wake.notify();
+        this.deps.settled?.notify();
       });
   }
 
