@@ -31,6 +31,8 @@ export interface TestStore {
   hlen(key: string): Promise<number>;
   hexists(key: string, field: string): Promise<number>;
   hgetall(key: string): Promise<Record<string, string>>;
+  get(key: string): Promise<string | null>;
+  set(key: string, value: string): Promise<unknown>;
   exists(key: string): Promise<number>;
   del(...keys: string[]): Promise<number>;
   /** The engine's own store over the same data, to act as a worker of another process would. */
@@ -44,7 +46,17 @@ export interface TestStore {
 
 /** The store of this run: a connection to the run's Redis, or the process's memory store. */
 export function testStore(): TestStore {
-  return ON_MEMORY ? new MemoryTestStore(processMemoryDb()) : new RedisTestStore(inspector());
+  return ON_MEMORY ? memoryTestStore(processMemoryDb()) : redisTestStore();
+}
+
+/** A TestStore on the run's Redis, whatever the run. */
+export function redisTestStore(): TestStore {
+  return new RedisTestStore(inspector());
+}
+
+/** A TestStore on `db`, whatever the run. */
+export function memoryTestStore(db: MemoryDb): TestStore {
+  return new MemoryTestStore(db);
 }
 
 class RedisTestStore implements TestStore {
@@ -62,6 +74,8 @@ class RedisTestStore implements TestStore {
   hexists = (key: string, field: string) => this.redis.hexists(key, field);
   hgetall = (key: string) => this.redis.hgetall(key);
   exists = (key: string) => this.redis.exists(key);
+  get = (key: string) => this.redis.get(key);
+  set = (key: string, value: string) => this.redis.set(key, value);
 
   zrange(key: string, start: number | string, stop: number | string, withScores?: 'WITHSCORES') {
     const [from, to] = [String(start), String(stop)];
@@ -168,6 +182,15 @@ class MemoryTestStore implements TestStore {
 
   async exists(key: string): Promise<number> {
     return this.db.exists(key) ? 1 : 0;
+  }
+
+  async get(key: string): Promise<string | null> {
+    return this.db.get(key) ?? null;
+  }
+
+  async set(key: string, value: string): Promise<unknown> {
+    this.db.set(key, value);
+    return 'OK';
   }
 
   async del(...keys: string[]): Promise<number> {
