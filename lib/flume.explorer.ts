@@ -6,6 +6,7 @@ import {
   FlumeConfigError,
   queuesRunHere,
   type FlumeEngine,
+  withoutEngine,
   type FlumeLogger,
   type PeriodicJob,
   type ResolvedOptions,
@@ -104,8 +105,8 @@ export class FlumeExplorer implements OnModuleInit {
   }
 
   private warnAboutQueuesWithoutPipelines(): void {
-    // In test mode no pipeline runs anywhere: the warning would be noise.
-    if (this.options.testing) return;
+    // In the fake and inline modes no pipeline runs anywhere: the warning would be noise.
+    if (withoutEngine(this.options)) return;
     const consumed = new Set(this.options.pipelines.map((p) => p.queue));
     for (const worker of this.registry.all()) {
       if (consumed.has(worker.queue) || this.options.pipelines.length === 0) continue;

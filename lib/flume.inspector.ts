@@ -38,7 +38,7 @@ export class FlumeInspector {
    */
   async periodic(): Promise<PeriodicStatus[]> {
     const engine = this.engine;
-    return engine.connections.send('did not list the periodic jobs', () => engine.periodic.list());
+    return engine.send('did not list the periodic jobs', () => engine.periodic.list());
   }
 
   /** Jobs of a set, soonest due (or oldest death) first; `limit` defaults to 50. */
@@ -66,7 +66,8 @@ export class FlumeInspector {
   private get engine(): FlumeEngine {
     if (!this.redis) {
       throw new FlumeConfigError(
-        'FlumeInspector reads Redis, and test mode has none: use FlumeTesting.',
+        "FlumeInspector reads the engine's store, and the 'fake' and 'inline' test modes have none: " +
+          "use FlumeTesting, or mode 'memory', which has one.",
       );
     }
     return this.redis;

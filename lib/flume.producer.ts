@@ -24,7 +24,7 @@ import { noPipelinesInTestMode } from './testing/testing.messages.js';
 export class FlumeProducer implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly pipelines = new Map<string, FlumePipeline>();
 
-  /** The Redis engine; absent in test mode (`testing` option), where nothing uses Redis. */
+  /** The engine; absent in the fake and inline test modes, where no pipeline runs. */
   private readonly redis: FlumeEngine | undefined;
 
   constructor(
@@ -97,7 +97,7 @@ export class FlumeProducer implements OnApplicationBootstrap, OnModuleDestroy {
   private async setPeriodicPaused(name: string, paused: boolean): Promise<void> {
     const engine = this.engine;
     const job = engine.periodic.get(name);
-    await engine.connections.send(`did not ${paused ? 'pause' : 'resume'} the periodic job`, () =>
+    await engine.send(`did not ${paused ? 'pause' : 'resume'} the periodic job`, () =>
       engine.periodic.setPaused(job, paused),
     );
   }

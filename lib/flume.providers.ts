@@ -10,6 +10,7 @@ import {
   type FlumeOptions,
   type FlumeTestMode,
   type ResolvedOptions,
+  withoutEngine,
 } from './engine/index.js';
 import { injectedPipelines } from './decorators/injected-pipelines.js';
 import { FlumeProducer } from './flume.producer.js';
@@ -55,21 +56,22 @@ export const registryProvider: Provider = {
 };
 
 /**
- * The Redis engine; null in test mode, decided from the resolved options so that a
- * forRootAsync factory can turn test mode on: constructing the engine would connect.
+ * The engine (on Redis or in memory); null in the fake and inline test modes, decided
+ * from the resolved options so that a forRootAsync factory can turn test mode on:
+ * constructing the engine on Redis would connect.
  */
 export const engineProvider: Provider = {
   provide: FLUME_ENGINE,
   useFactory: (options: ResolvedOptions, registry: WorkerRegistry, logger: FlumeLogger) =>
-    options.testing ? null : new FlumeEngine(options, registry, logger),
+    withoutEngine(options) ? null : new FlumeEngine(options, registry, logger),
   inject: [FLUME_RESOLVED_OPTIONS, FLUME_REGISTRY, FLUME_LOGGER],
 };
 
-/** FlumeClient writes through the engine's enqueuer, or in test mode to memory or the worker. */
+/** FlumeClient writes through the engine's enqueuer, or in the fake and inline modes to their sink. */
 export const jobSinkProvider: Provider = {
   provide: FLUME_JOB_SINK,
   useFactory: (options: ResolvedOptions, registry: WorkerRegistry, engine: FlumeEngine | null) =>
-    options.testing ? createTestJobSink(options, registry) : engine!.enqueuer,
+    withoutEngine(options) ? createTestJobSink(options, registry) : engine!.enqueuer,
   inject: [FLUME_RESOLVED_OPTIONS, FLUME_REGISTRY, FLUME_ENGINE],
 };
 

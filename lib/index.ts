@@ -63,6 +63,7 @@ export {
   type PauseOptions,
   type QueueStats,
   type FlumeConnectionOptions,
+  type FlumeMemoryConnection,
   type FlumePipelineOptions,
   type FlumeLogger,
   type FlumeTestMode,

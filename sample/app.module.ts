@@ -1,39 +1,47 @@
-import { Module } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
 import { FlumeModule } from '../lib/index.js';
 import { DemoService } from './demo.service.js';
 import { MailerService } from './mailer.service.js';
 import { OutcomesService } from './outcomes.service.js';
-import { RedisStatsService } from './redis-stats.service.js';
-import { NAMESPACE, REDIS_URL } from './sample.config.js';
+import { NAMESPACE, SAMPLE_STORE } from './sample.config.js';
+import type { SampleStore } from './sample-store.js';
+import { StoreStatsService } from './store-stats.service.js';
 import { WorkloadService } from './workload.service.js';
 import { EmailWorker } from './workers/email.worker.js';
 import { ReportWorker } from './workers/report.worker.js';
 import { WebhookWorker } from './workers/webhook.worker.js';
 
-@Module({
-  imports: [
-    FlumeModule.forRoot({
-      connection: { url: REDIS_URL },
-      namespace: NAMESPACE,
-      pipelines: [
-        { name: 'default_pipeline', queue: 'default', maxDemand: 4 },
-        { name: 'reports_pipeline', queue: 'reports', maxDemand: 2 },
+@Module({})
+export class AppModule {
+  /** The sample on `store`: Redis, or Flume's memory store (see chooseStore). */
+  static register(store: SampleStore): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        FlumeModule.forRoot({
+          connection: store.connection,
+          namespace: NAMESPACE,
+          pipelines: [
+            { name: 'default_pipeline', queue: 'default', maxDemand: 4 },
+            { name: 'reports_pipeline', queue: 'reports', maxDemand: 2 },
+          ],
+          // Short backoff so the demo's retries happen within a few seconds.
+          backoffInitial: 200,
+          backoffMax: 2_000,
+          shutdownTimeout: 5_000,
+        }),
       ],
-      // Short backoff so the demo's retries happen within a few seconds.
-      backoffInitial: 200,
-      backoffMax: 2_000,
-      shutdownTimeout: 5_000,
-    }),
-  ],
-  providers: [
-    MailerService,
-    OutcomesService,
-    EmailWorker,
-    WebhookWorker,
-    ReportWorker,
-    RedisStatsService,
-    WorkloadService,
-    DemoService,
-  ],
-})
-export class AppModule {}
+      providers: [
+        { provide: SAMPLE_STORE, useValue: store },
+        MailerService,
+        OutcomesService,
+        EmailWorker,
+        WebhookWorker,
+        ReportWorker,
+        StoreStatsService,
+        WorkloadService,
+        DemoService,
+      ],
+    };
+  }
+}

@@ -2,10 +2,11 @@ import 'reflect-metadata';
 import type { INestApplicationContext } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { FLUME_TEST_MODE, FlumeClient, FlumeTesting } from '../lib/index.js';
+import { FLUME_TEST_MODE, FlumeClient, FlumeInspector, FlumeTesting } from '../lib/index.js';
 import { AppModule } from './app.module.js';
 import { MailerService } from './mailer.service.js';
-import { RedisStatsService } from './redis-stats.service.js';
+import { OutcomesService } from './outcomes.service.js';
+import { inMemory } from './sample-store.js';
 import { WorkloadService } from './workload.service.js';
 import { EmailWorker } from './workers/email.worker.js';
 import { ReportWorker } from './workers/report.worker.js';
@@ -23,13 +24,10 @@ describe('the sample app, with Flume in fake mode', () => {
   const mailer = { send: vi.fn(async (_to: string, _subject: string) => undefined) };
 
   beforeAll(async () => {
-    const moduleRef = await Test.createTestingModule({ imports: [AppModule] })
-      // Flume in fake mode: jobs are kept in memory, no Redis connection is opened.
+    const moduleRef = await Test.createTestingModule({ imports: [AppModule.register(inMemory())] })
+      // Flume in fake mode: jobs are kept in memory, and nothing runs them but drain().
       .overrideProvider(FLUME_TEST_MODE)
       .useValue('fake')
-      // The sample's own Redis connection (its progress display) is not Flume's: stub it.
-      .overrideProvider(RedisStatsService)
-      .useValue({})
       .overrideProvider(MailerService)
       .useValue(mailer)
       .compile();
@@ -83,5 +81,45 @@ describe('the sample app, with Flume in fake mode', () => {
     expect(failed.map(({ job, error }) => [job.args, error.message])).toEqual([
       [['corrupt-1'], 'report corrupt-1: source data fails its checksum'],
     ]);
+  });
+});
+
+/**
+ * The same app with Flume in memory mode: its pipelines run the jobs for real (retries,
+ * backoff, the dead set), and the test moves the clock to make retries due. README's
+ * "Testing your app" shows this test.
+ */
+describe('the sample app, with Flume in memory mode', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('retries a webhook that fails twice, with backoff, on a clock the test moves', async () => {
+    vi.useFakeTimers();
+    const moduleRef = await Test.createTestingModule({ imports: [AppModule.register(inMemory())] })
+      .overrideProvider(FLUME_TEST_MODE)
+      .useValue('memory') // pipelines run, on a store in memory: no Redis
+      .compile();
+    const app = await moduleRef.init();
+    const flume = app.get(FlumeTesting);
+    const inspector = app.get(FlumeInspector);
+    const outcomes = app.get(OutcomesService);
+
+    // WebhookWorker ('webhook') fails its first 2 attempts, then succeeds.
+    await app.get(FlumeClient).enqueue('default', 'webhook', ['hook-1', 2]);
+    await flume.untilIdle(); // the first attempt ran and failed; the retry is not due yet
+    expect(outcomes.failedAttempts).toBe(1);
+    const [retry] = await inspector.list('default', 'retry');
+    expect(retry.job).toMatchObject({ args: ['hook-1', 2], retry_count: 1 });
+
+    await vi.advanceTimersByTimeAsync(2_000); // backoffMax: the retry is due, and runs
+    await flume.untilIdle();
+    expect(outcomes.failedAttempts).toBe(2);
+
+    await vi.advanceTimersByTimeAsync(2_000);
+    await flume.untilIdle();
+    expect(outcomes.succeeded).toBe(1);
+    expect(await inspector.queueStats('default')).toMatchObject({ retry: 0, dead: 0 });
+    await app.close();
   });
 });

@@ -6,8 +6,8 @@ import {
 } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { OutcomesService } from './outcomes.service.js';
-import { RedisStatsService, setKey, type RedisCounts } from './redis-stats.service.js';
-import { DEMO_TIMEOUT_MS, QUEUES } from './sample.config.js';
+import { StoreStatsService, type StoreCounts } from './store-stats.service.js';
+import { DEMO_TIMEOUT_MS, NAMESPACE, QUEUES } from './sample.config.js';
 import { WorkloadService, type Expectation } from './workload.service.js';
 
 /** ok: every job settled as expected; failed: not settled in time, or not as expected. */
@@ -25,7 +25,7 @@ export class DemoService implements OnModuleDestroy, BeforeApplicationShutdown {
   constructor(
     private readonly workload: WorkloadService,
     private readonly outcomes: OutcomesService,
-    private readonly stats: RedisStatsService,
+    private readonly stats: StoreStatsService,
   ) {}
 
   async run(): Promise<DemoResult> {
@@ -36,7 +36,7 @@ export class DemoService implements OnModuleDestroy, BeforeApplicationShutdown {
       await sleep(1_000, undefined, { signal: this.stopping.signal }).catch(() => undefined);
       if (this.stopping.signal.aborted) break;
       const counts = await this.stats.counts().catch((err: Error) => {
-        this.logger.warn(`Could not read the counts from Redis: ${err.message}`);
+        this.logger.warn(`Could not read the counts: ${err.message}`);
         return undefined;
       });
       if (!counts) continue;
@@ -60,19 +60,22 @@ export class DemoService implements OnModuleDestroy, BeforeApplicationShutdown {
     this.stopping.abort();
   }
 
-  /** After a signal, once Flume has drained: say what is left in Redis. */
+  /** After a signal, once Flume has drained: say what is left in Redis (lost, in memory). */
   async beforeApplicationShutdown(signal?: string): Promise<void> {
     if (!signal) return;
-    const counts = await this.stats.counts(true).catch(() => undefined);
-    const left = counts ? this.countsText(counts) : 'unknown (Redis did not answer)';
+    let left = 'lost with this process (the memory store keeps nothing)';
+    if (this.stats.where === 'Redis') {
+      const counts = await this.stats.leftAfterShutdown().catch(() => undefined);
+      left = counts ? this.countsText(counts) : 'unknown (Redis did not answer)';
+    }
     this.logger.warn(
-      `Stopped by ${signal}: running jobs finished or were handed back. Left in Redis: ${left}. ` +
+      `Stopped by ${signal}: running jobs finished or were handed back. Left in ${this.stats.where}: ${left}. ` +
         `Processed here: ${this.outcomes.succeeded} succeeded, ${this.outcomes.failedAttempts} failed attempts.`,
     );
   }
 
-  /** Done when every job succeeded or is dead and nothing else is left in Redis. */
-  private settled(counts: RedisCounts, expect: Expectation): boolean {
+  /** Done when every job succeeded or is dead and nothing else is left in the store. */
+  private settled(counts: StoreCounts, expect: Expectation): boolean {
     const { waiting, running, scheduled, retry, dead } = counts;
     return (
       this.outcomes.succeeded >= expect.succeed &&
@@ -81,7 +84,7 @@ export class DemoService implements OnModuleDestroy, BeforeApplicationShutdown {
     );
   }
 
-  private progressLine(elapsedMs: number, counts: RedisCounts, lastSucceeded: number): string {
+  private progressLine(elapsedMs: number, counts: StoreCounts, lastSucceeded: number): string {
     const { succeeded, failedAttempts } = this.outcomes;
     const seconds = Math.round(elapsedMs / 1000);
     return (
@@ -90,13 +93,13 @@ export class DemoService implements OnModuleDestroy, BeforeApplicationShutdown {
     );
   }
 
-  private countsText(c: RedisCounts): string {
+  private countsText(c: StoreCounts): string {
     return `waiting ${c.waiting}, running ${c.running}, scheduled ${c.scheduled}, retry ${c.retry}, dead ${c.dead}`;
   }
 
   private async summarize(
     elapsedMs: number,
-    counts: RedisCounts,
+    counts: StoreCounts,
     expect: Expectation,
   ): Promise<boolean> {
     const { succeeded, failedAttempts } = this.outcomes;
@@ -112,7 +115,7 @@ export class DemoService implements OnModuleDestroy, BeforeApplicationShutdown {
       `  failed attempts ${failedAttempts}: ${retried} retried (expected ${expect.retries}), ` +
         `${counts.dead} ended in the dead set (expected ${expect.dead})`,
     );
-    log(`  left in Redis: ${this.countsText(counts)}`);
+    log(`  left in ${this.stats.where}: ${this.countsText(counts)}`);
     for (const queue of QUEUES) {
       const dead = await this.stats.deadJobs(queue);
       for (const job of dead) {
@@ -121,7 +124,9 @@ export class DemoService implements OnModuleDestroy, BeforeApplicationShutdown {
             `after ${job.retry_count} retries: ${job.error_message}`,
         );
       }
-      if (dead.length > 0) log(`  see them with: redis-cli ZRANGE '${setKey(queue, 'dead')}' 0 -1`);
+      if (dead.length > 0 && this.stats.where === 'Redis') {
+        log(`  see them with: redis-cli ZRANGE '${NAMESPACE}:queue:{${queue}}:dead' 0 -1`);
+      }
     }
     return ok;
   }

@@ -3,17 +3,19 @@ import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module.js';
 import { DemoService, type DemoResult } from './demo.service.js';
-import { assertRedisReachable } from './redis-check.js';
 import { REDIS_URL } from './sample.config.js';
+import { chooseStore, describeStore } from './sample-store.js';
 
 /**
- * Boots the sample (no HTTP server: Flume needs none), runs the demo workload and
- * exits when it is done: code 0 when every job ended as expected, 1 otherwise.
- * Ctrl-C stops it cleanly: Nest closes the app and Flume drains its pipelines.
+ * Boots the sample (no HTTP server: Flume needs none) on Redis when one answers at
+ * REDIS_URL, else on Flume's memory store, runs the demo workload and exits when it is
+ * done: code 0 when every job ended as expected, 1 otherwise. Ctrl-C stops it
+ * cleanly: Nest closes the app and Flume drains its pipelines.
  */
 async function main(): Promise<void> {
-  await assertRedisReachable(REDIS_URL);
-  const app = await NestFactory.createApplicationContext(AppModule, {
+  const store = await chooseStore(REDIS_URL);
+  new Logger('Sample').log(describeStore(store));
+  const app = await NestFactory.createApplicationContext(AppModule.register(store), {
     logger: ['log', 'warn', 'error'],
   });
   app.enableShutdownHooks();

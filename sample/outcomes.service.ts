@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 
 /**
  * What the workers saw in this process: handler calls that returned and handler
- * calls that threw. Redis holds the rest of the story (waiting, retry, dead).
+ * calls that threw. The store holds the rest of the story (waiting, retry, dead).
  */
 @Injectable()
 export class OutcomesService {

@@ -1,6 +1,6 @@
 import type { QueueKeys } from './keys.js';
 import type { FlumeLogger } from './logger.js';
-import type { RedisStore } from './redis-store.js';
+import type { FlumeStore } from './store.js';
 import { Signal } from './wait.js';
 
 /**
@@ -17,7 +17,7 @@ export class Acker {
   private failures = 0;
 
   constructor(
-    private readonly store: RedisStore,
+    private readonly store: FlumeStore,
     private readonly keys: QueueKeys,
     private readonly logger: FlumeLogger,
   ) {}
@@ -51,7 +51,7 @@ export class Acker {
       }
       // Retry a few times (the connection may come back); past that the lease
       // expires and the job is recovered instead.
-      if (this.failures <= 3 && this.store.redis.status !== 'end') {
+      if (this.failures <= 3 && !this.store.isClosed) {
         this.pending = batch.concat(this.pending);
         await new Promise((resolve) => setTimeout(resolve, 200 * this.failures));
       }

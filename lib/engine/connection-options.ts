@@ -1,6 +1,11 @@
 import type { ConnectionOptions } from 'node:tls';
 import type { Cluster, ClusterOptions, Redis } from 'ioredis';
 import { FlumeConfigError } from './errors/index.js';
+import {
+  isMemoryConnection,
+  resolveMemoryConnection,
+  type FlumeMemoryConnection,
+} from './memory/memory-connection.js';
 import { describe } from './payload.js';
 
 /** A Redis node or sentinel. */
@@ -224,9 +229,10 @@ function resolveSingle(connection: Record<string, unknown>): FlumeConnectionOpti
 }
 
 /** Validates the `connection` option. Messages never show a password. Throws FlumeConfigError. */
-export function resolveConnection(raw: unknown): FlumeConnection {
+export function resolveConnection(raw: unknown): FlumeConnection | FlumeMemoryConnection {
   if (raw === undefined) return { url: DEFAULT_URL };
   if (isRedisClient(raw)) return raw;
+  if (isMemoryConnection(raw)) return resolveMemoryConnection(raw);
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new FlumeConfigError(
       `Invalid option "connection": expected { url } or { host, port, ... } or an ioredis client, got: ${kindOf(raw)}`,

@@ -1,10 +1,10 @@
-import type { RedisConnections } from './connection.js';
+import type { StoreBackend } from './backend.js';
 import type { Instrumentation } from './instrumentation.js';
 import type { JobSink } from './job-sink.js';
 import type { ResolvedOptions } from './options.js';
 import { checkDueAt, encodeBulk, keysOfQueue } from './new-jobs.js';
 import { encodeNewJob, type EncodedNewJob, type NewJob } from './payload.js';
-import type { RedisStore, UniquePush } from './redis-store.js';
+import type { FlumeStore, UniquePush } from './store.js';
 
 /** Jobs per RPUSH in a bulk enqueue: keeps each command a reasonable size. */
 const BULK_CHUNK = 5_000;
@@ -16,8 +16,8 @@ const BULK_CHUNK = 5_000;
  */
 export class Enqueuer implements JobSink {
   constructor(
-    private readonly connections: RedisConnections,
-    private readonly store: RedisStore,
+    private readonly backend: Pick<StoreBackend, 'send'>,
+    private readonly store: FlumeStore,
     private readonly options: Pick<ResolvedOptions, 'namespace' | 'maxPayloadBytes' | 'instrument'>,
     private readonly instrumentation: Instrumentation,
   ) {}
@@ -85,7 +85,7 @@ export class Enqueuer implements JobSink {
   /** Number of waiting jobs of each queue. */
   async jobCounts(queues: readonly string[]): Promise<Record<string, number>> {
     const keys = queues.map((queue) => this.keysOf(queue));
-    const lengths = await this.connections.send('did not count the jobs', () =>
+    const lengths = await this.backend.send('did not count the jobs', () =>
       this.store.waitingCounts(keys),
     );
     // Own properties, "__proto__" too: an assignment would set the prototype instead.
@@ -107,9 +107,9 @@ export class Enqueuer implements JobSink {
     return keysOfQueue(this.options.namespace, queue);
   }
 
-  /** Runs a command once Redis is ready; turns connection trouble into FlumeConnectionError. */
+  /** Runs a command once the store answers; turns connection trouble into FlumeConnectionError. */
   private send<T>(command: () => Promise<T>): Promise<T> {
-    return this.connections.send(
+    return this.backend.send(
       'did not take the job',
       command,
       'The job may or may not be stored; enqueue it again once Redis is reachable ' +

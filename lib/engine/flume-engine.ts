@@ -1,4 +1,5 @@
-import { RedisConnections } from './connection.js';
+import type { StoreBackend } from './backend.js';
+import { createBackend } from './backends.js';
 import { Enqueuer } from './enqueuer.js';
 import { FlumeConfigError, FlumeTimeoutError } from './errors/index.js';
 import { Inspector } from './inspector.js';
@@ -11,28 +12,28 @@ import { queuesRunHere } from './pipeline-options.js';
 import { PeriodicScheduler } from './periodic-scheduler.js';
 import { resolvePauseOptions, type PauseOptions } from './pause-options.js';
 import { PipelineRunner } from './pipeline-runner.js';
-import { RedisStore } from './redis-store.js';
-import { checkServer } from './server-check.js';
-import { resolvesWithin } from './wait.js';
+import { idleMessages } from './idle-messages.js';
+import { resolvesWithin, Signal } from './wait.js';
 import type { WorkerRegistry } from './worker-registry.js';
 
-/** How often each instance reads the pauses stored in Redis. */
+/** How often each instance reads the pauses stored for every instance. */
 const PAUSE_POLL_MS = 1_000;
 
 /**
- * The Redis engine, free of Nest: an enqueuer and one runner per pipeline, over
- * connections it owns, running the workers of a registry.
+ * The engine, free of Nest: an enqueuer and one runner per pipeline, over a backend
+ * (Redis or memory) it owns, running the workers of a registry.
  */
 export class FlumeEngine {
-  readonly connections: RedisConnections;
   readonly enqueuer: Enqueuer;
   readonly instrumentation = new Instrumentation();
   readonly inspector: Inspector;
   /** Periodic jobs: defined by the Nest layer once workers are known, armed at start. */
   readonly periodic: PeriodicScheduler;
-  private readonly store: RedisStore;
+  private readonly backend: StoreBackend;
   private readonly paused: PausedPipelines;
   private readonly runners = new Map<string, PipelineRunner>();
+  /** Rings when a job of any pipeline settles (see untilIdle). */
+  private readonly settled = new Signal();
   private readonly logger: FlumeLogger;
   private started = false;
   private closing?: Promise<void>;
@@ -45,18 +46,13 @@ export class FlumeEngine {
     // Everything below logs through this one: text read from Redis is escaped here.
     const logger = escapingLogger(userLogger);
     this.logger = logger;
-    this.connections = new RedisConnections(
-      options.connection,
-      `flume:${options.namespace}`,
-      options.commandTimeout,
-      logger,
-    );
-    const command = this.connections.command;
-    this.store = new RedisStore(command);
-    this.enqueuer = new Enqueuer(this.connections, this.store, options, this.instrumentation);
-    this.inspector = new Inspector(this.connections, this.store, options.namespace);
+    // The one place that knows which backend the engine runs on.
+    const backend = createBackend(options, logger);
+    this.backend = backend;
+    this.enqueuer = new Enqueuer(backend, backend.command, options, this.instrumentation);
+    this.inspector = new Inspector(backend, backend.command, options.namespace);
     this.periodic = new PeriodicScheduler(
-      this.store,
+      backend.command,
       options.namespace,
       options.maxPayloadBytes,
       logger,
@@ -64,25 +60,25 @@ export class FlumeEngine {
       options.instrument ? this.instrumentation : undefined,
     );
     this.paused = new PausedPipelines(
-      this.store,
+      backend.command,
       pausedPipelinesKey(options.namespace),
       PAUSE_POLL_MS,
       logger,
     );
-    // The pipelines this process runs get a connection of their own, without the
-    // command timeout (see RedisConnections.worker); declared-only ones never use theirs.
+    // The pipelines this process runs get a store of their own, without the command
+    // timeout (see StoreBackend.worker); declared-only ones never use theirs.
     const runsAny = options.runPipelines.length > 0;
-    const workerStore = runsAny ? new RedisStore(this.connections.worker) : this.store;
+    const workerStore = runsAny ? backend.worker : backend.command;
     for (const pipeline of options.pipelines) {
       const runner = new PipelineRunner(pipeline, {
         store: workerStore,
-        createBlocking: () =>
-          new RedisStore(this.connections.createBlocking(`pipeline:${pipeline.name}`)),
+        createBlocking: () => backend.blocking(pipeline.name),
         registry,
         options,
         paused: this.paused,
         instrumentation: this.instrumentation,
         logger,
+        settled: this.settled,
       });
       this.runners.set(pipeline.name, runner);
     }
@@ -99,10 +95,7 @@ export class FlumeEngine {
   start(): void {
     if (this.started || this.closing) return;
     this.started = true;
-    // Once per boot, when Redis first answers: warn about settings that lose jobs.
-    const command = this.connections.command;
-    if (command.status === 'ready') void checkServer(this.store, this.logger);
-    else command.once('ready', () => void checkServer(this.store, this.logger));
+    this.backend.start();
     if (this.options.runPipelines.length === 0) return;
     this.periodic.start(queuesRunHere(this.options));
     this.paused.start();
@@ -119,7 +112,46 @@ export class FlumeEngine {
     return this.setPaused(names, false, opts);
   }
 
-  /** Drains every pipeline (see PipelineRunner.stop), then closes the connections. Idempotent. */
+  /**
+   * Resolves once the pipelines running here have nothing to do now: no job running
+   * or waiting for its batch, an empty queue (unless every pipeline on it is paused),
+   * and no scheduled or retry job due (due ones are moved to their queue here, so a
+   * clock moved by fake timers is enough). Jobs due later do not count. Needs a store
+   * whose writes it can see (the memory store): a FlumeConfigError on Redis.
+   */
+  async untilIdle(): Promise<void> {
+    const changed = this.backend.changed;
+    if (!changed) throw new FlumeConfigError(idleMessages.needsMemory());
+    for (;;) {
+      // Armed before looking, so that nothing happening while we look is missed.
+      const next = Promise.race([changed(), this.settled.wait()]);
+      if (this.closing || (await this.isIdle())) return;
+      await next;
+    }
+  }
+
+  private async isIdle(): Promise<boolean> {
+    const running = this.options.runPipelines.map((name) => this.runners.get(name)!);
+    if (running.some((runner) => runner.pendingJobsCount > 0)) return false;
+    const store = this.backend.command;
+    for (const queue of new Set(running.map((runner) => runner.queue))) {
+      const consumers = running.filter((runner) => runner.queue === queue);
+      const keys = consumers[0].keys;
+      const { waiting, processing } = await store.stats(keys);
+      if (processing > 0) return false;
+      if (waiting > 0 && consumers.some((runner) => !runner.isPaused)) return false;
+      // What the scheduler would move at its next run: now, so no timer has to fire.
+      if ((await store.promote(keys, 1_000)).moved > 0) return false;
+    }
+    return true;
+  }
+
+  /** Runs `command` once the store answers; failures become a FlumeConnectionError saying `what`. */
+  send<T>(what: string, command: () => Promise<T>): Promise<T> {
+    return this.backend.send(what, command);
+  }
+
+  /** Drains every pipeline (see PipelineRunner.stop), then closes the backend. Idempotent. */
   close(): Promise<void> {
     this.closing ??= this.shutdown();
     return this.closing;
@@ -134,7 +166,7 @@ export class FlumeEngine {
     const runners = names.map((name) => this.runner(name));
     if (!opts.temporary) {
       // Right after boot the command connection may still be connecting (no offline queue).
-      await this.connections.send(`did not store the ${paused ? 'pause' : 'resume'}`, () =>
+      await this.backend.send(`did not store the ${paused ? 'pause' : 'resume'}`, () =>
         this.paused.set(names, paused),
       );
     }
@@ -149,7 +181,7 @@ export class FlumeEngine {
       this.logger.log(`Pipeline "${runner.name}" ${paused ? 'paused' : 'resumed'} ${how}.`);
       if (!paused && runner.isPaused) {
         this.logger.warn(
-          `Pipeline "${runner.name}" stays paused: it is paused for every instance in Redis. ` +
+          `Pipeline "${runner.name}" stays paused: it is paused for every instance. ` +
             'Resume it with { temporary: false } to lift that.',
         );
       }
@@ -175,6 +207,6 @@ export class FlumeEngine {
         this.logger.error(`A pipeline did not stop cleanly: ${(result.reason as Error).message}`);
       }
     }
-    await this.connections.close();
+    await this.backend.close();
   }
 }

@@ -12,6 +12,7 @@ export {
   DEFAULTS,
   type FlumeOptions,
   type FlumeConnectionOptions,
+  type FlumeMemoryConnection,
   type FlumePipelineOptions,
   type FlumePeriodicOptions,
   type FlumeTestMode,
@@ -19,7 +20,7 @@ export {
   type ResolvedPipeline,
 } from './options.js';
 export type { PauseOptions } from './pause-options.js';
-export { queuesRunHere } from './pipeline-options.js';
+export { queuesRunHere, withoutEngine } from './pipeline-options.js';
 export type { PipelineRunner } from './pipeline-runner.js';
 export { keyNameProblemFor } from './keys.js';
 export {

@@ -1,9 +1,9 @@
-import type { RedisConnections } from './connection.js';
+import type { StoreBackend } from './backend.js';
 import { FlumePayloadError } from './errors/index.js';
 import type { Job } from './job.js';
 import { keyNameProblemFor, queueKeys, type QueueKeys } from './keys.js';
 import { decodeJob, encodeJob } from './payload.js';
-import type { QueueStats, RedisStore } from './redis-store.js';
+import type { FlumeStore, QueueStats } from './store.js';
 
 /** The sorted sets of a queue whose jobs can be listed, retried now and deleted. */
 export type JobSetName = 'scheduled' | 'retry' | 'dead';
@@ -70,8 +70,8 @@ function checkJid(jid: string): void {
 /** Reads and edits the job sets of queues: the engine's admin surface. */
 export class Inspector {
   constructor(
-    private readonly connections: RedisConnections,
-    private readonly store: RedisStore,
+    private readonly backend: Pick<StoreBackend, 'send'>,
+    private readonly store: FlumeStore,
     private readonly namespace: string,
   ) {}
 
@@ -169,8 +169,8 @@ export class Inspector {
     return queueKeys(this.namespace, queue);
   }
 
-  /** Runs a command once Redis is ready; failures become FlumeConnectionError. */
+  /** Runs a command once the store answers; failures become FlumeConnectionError. */
   private send<T>(command: () => Promise<T>): Promise<T> {
-    return this.connections.send('did not answer the inspector', command);
+    return this.backend.send('did not answer the inspector', command);
   }
 }

@@ -8,8 +8,8 @@ import type { Lease } from './lease.js';
 import type { FlumeLogger } from './logger.js';
 import type { ResolvedOptions } from './options.js';
 import { decodeJob, encodeJob } from './payload.js';
-import type { RedisStore, Settlement } from './redis-store.js';
 import { decideAfterFailure, type BackoffOption } from './retry-policy.js';
+import type { FlumeStore, Settlement } from './store.js';
 import type { Handler, WorkerDefinition, WorkerRegistry } from './worker-registry.js';
 
 /** Lines of a failure's stack kept in the job. */
@@ -21,7 +21,7 @@ export interface JobRunnerDeps {
   pipeline: string;
   queue: string;
   keys: QueueKeys;
-  store: RedisStore;
+  store: FlumeStore;
   registry: WorkerRegistry;
   acker: Acker;
   options: ResolvedOptions;

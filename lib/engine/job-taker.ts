@@ -2,7 +2,7 @@ import type { Instrumentation } from './instrumentation.js';
 import type { QueueKeys } from './keys.js';
 import type { TakeReply } from './lease.js';
 import type { RateLimiter } from './rate-limiter.js';
-import type { DeadSetBounds, RedisStore } from './redis-store.js';
+import type { DeadSetBounds, FlumeStore } from './store.js';
 import { uniqueToken } from './unique-token.js';
 
 /** What one take brought: leases, or a wait because the rate limit is used up. */
@@ -12,7 +12,7 @@ export interface JobTakerDeps {
   pipeline: string;
   queue: string;
   keys: QueueKeys;
-  store: RedisStore;
+  store: FlumeStore;
   leaseMs: number;
   maxPayloadBytes: number;
   dead: DeadSetBounds;

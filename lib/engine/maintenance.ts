@@ -1,6 +1,6 @@
 import type { QueueKeys } from './keys.js';
 import type { FlumeLogger } from './logger.js';
-import type { DeadSetBounds, RedisStore } from './redis-store.js';
+import type { DeadSetBounds, FlumeStore } from './store.js';
 
 /** Jobs moved per script call: bounds how long one call blocks Redis. */
 const BATCH = 1_000;
@@ -66,7 +66,7 @@ abstract class PeriodicTask {
 /** Moves due scheduled and retry jobs of a queue to the queue, on time. */
 export class Scheduler extends PeriodicTask {
   constructor(
-    private readonly store: RedisStore,
+    private readonly store: FlumeStore,
     private readonly keys: QueueKeys,
     private readonly pollInterval: number,
     logger: FlumeLogger,
@@ -91,7 +91,7 @@ export class Scheduler extends PeriodicTask {
  */
 export class Recoverer extends PeriodicTask {
   constructor(
-    private readonly store: RedisStore,
+    private readonly store: FlumeStore,
     private readonly keys: QueueKeys,
     private readonly queue: string,
     private readonly interval: number,
@@ -140,7 +140,7 @@ export class Recoverer extends PeriodicTask {
  */
 export class LeaseKeeper extends PeriodicTask {
   constructor(
-    private readonly store: RedisStore,
+    private readonly store: FlumeStore,
     private readonly keys: QueueKeys,
     private readonly leaseMs: number,
     private readonly leaseIds: () => string[],

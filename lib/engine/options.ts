@@ -3,6 +3,8 @@ import { DEFAULTS } from './defaults.js';
 import { FlumeConfigError } from './errors/index.js';
 import { keyNameProblem } from './keys.js';
 import type { FlumeLogger } from './logger.js';
+import { isMemoryConnection, type FlumeMemoryConnection } from './memory/memory-connection.js';
+import { memoryRunsEveryPipeline } from './memory/memory-messages.js';
 import type { PeriodicDeclaration } from './periodic.js';
 import { integerAtLeast, isBoolean, option, rejectUnknown } from './option-checks.js';
 import { describe } from './payload.js';
@@ -20,20 +22,24 @@ export type {
   FlumeConnectionOptions,
   FlumeNodeAddress,
 } from './connection-options.js';
+export type { FlumeMemoryConnection } from './memory/memory-connection.js';
 
 /**
- * Test mode: no Redis at all. `'fake'` keeps enqueued jobs in memory until the test
- * drains them; `'inline'` runs each job as it is enqueued.
+ * Test mode: no Redis at all. `'memory'` runs the pipelines for real on a memory store
+ * of the app's own, empty at boot (retries, scheduling, rate limits, pauses, events,
+ * inspector); `'fake'` keeps enqueued jobs in memory until the test drains them;
+ * `'inline'` runs each job as it is enqueued.
  */
-export type FlumeTestMode = 'fake' | 'inline';
+export type FlumeTestMode = 'fake' | 'inline' | 'memory';
 
 /** Options of `FlumeModule.forRoot`. Durations are in milliseconds. */
 export interface FlumeOptions {
   /**
    * Redis: one server, a Redis Cluster or Sentinel (see FlumeConnectionOptions), or an
-   * ioredis Redis or Cluster to copy settings from. Default `{ url: 'redis://127.0.0.1:6379' }`.
+   * ioredis Redis or Cluster to copy settings from; or `{ memory: true }`: jobs kept in
+   * this process's memory (one process, not durable). Default `{ url: 'redis://127.0.0.1:6379' }`.
    */
-  connection?: FlumeConnection;
+  connection?: FlumeConnection | FlumeMemoryConnection;
   /** Prefix of every key. Default `'flume'`. */
   namespace?: string;
   /** Pipelines this process runs. Default none (enqueue only). */
@@ -86,7 +92,7 @@ export interface FlumeOptions {
 
 /** Options with every default applied; what the engine runs on. */
 export interface ResolvedOptions {
-  connection: FlumeConnection;
+  connection: FlumeConnection | FlumeMemoryConnection;
   namespace: string;
   pipelines: ResolvedPipeline[];
   maxRetries: number;
@@ -196,10 +202,11 @@ export function resolveOptions(raw: FlumeOptions | undefined): ResolvedOptions {
     runPipelines: [],
     periodic: resolvePeriodicList(raw.periodic),
     testing: option<FlumeTestMode | undefined>('', 'testing', raw.testing, undefined, (v) =>
-      v === 'fake' || v === 'inline' ? undefined : "'fake' or 'inline'",
+      v === 'fake' || v === 'inline' || v === 'memory' ? undefined : "'fake', 'inline' or 'memory'",
     ),
   };
   resolved.runPipelines = resolveRunPipelines(raw.runPipelines, resolved.pipelines);
+  checkMemoryRunsEverything(resolved);
   if (resolved.backoffMax < resolved.backoffInitial) {
     throw new FlumeConfigError(
       `Invalid option "backoffMax": expected an integer >= backoffInitial (${resolved.backoffInitial}), got: ${resolved.backoffMax}`,
@@ -218,4 +225,20 @@ export function resolveOptions(raw: FlumeOptions | undefined): ResolvedOptions {
     );
   }
   return resolved;
+}
+
+/**
+ * The memory store lives in one process: a declared pipeline that this process does
+ * not run would never run anywhere, so `runPipelines` may not leave one out.
+ */
+function checkMemoryRunsEverything(options: ResolvedOptions): void {
+  const inMemory =
+    options.testing === 'memory' || (!options.testing && isMemoryConnection(options.connection));
+  if (!inMemory) return;
+  const leftOut = options.pipelines
+    .map((pipeline) => pipeline.name)
+    .filter((name) => !options.runPipelines.includes(name));
+  if (leftOut.length > 0) {
+    throw new FlumeConfigError(memoryRunsEveryPipeline(leftOut, options.testing === 'memory'));
+  }
 }

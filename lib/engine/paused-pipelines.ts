@@ -1,10 +1,10 @@
 import type { FlumeLogger } from './logger.js';
-import type { RedisStore } from './redis-store.js';
-import { delay, untilReady } from './wait.js';
+import type { FlumeStore } from './store.js';
+import { delay } from './wait.js';
 
 /**
- * Pauses that hold for every instance (`temporary: false`): a Redis hash of pipeline
- * names, read at start and then every `pollMs`, so all instances follow within
+ * Pauses that hold for every instance (`temporary: false`): a set of pipeline names in
+ * the store, read at start and then every `pollMs`, so all instances follow within
  * about that long, and a restart finds the pipeline still paused.
  */
 export class PausedPipelines {
@@ -16,7 +16,7 @@ export class PausedPipelines {
   readonly loaded = new Promise<void>((resolve) => (this.loadedOnce = resolve));
 
   constructor(
-    private readonly store: RedisStore,
+    private readonly store: FlumeStore,
     private readonly key: string,
     private readonly pollMs: number,
     private readonly logger: FlumeLogger,
@@ -57,7 +57,7 @@ export class PausedPipelines {
     while (!this.stopping.signal.aborted) {
       // At boot the connection is still connecting (and has no offline queue): a read
       // now would fail, and every pipeline would wait a whole poll before its first job.
-      await untilReady(this.store.redis, this.stopping.signal);
+      await this.store.ready(this.stopping.signal);
       if (this.stopping.signal.aborted) break;
       try {
         this.replace(new Set(await this.store.pausedPipelines(this.key)));

@@ -4,7 +4,7 @@ import { queueKeys } from './keys.js';
 import type { FlumeLogger } from './logger.js';
 import { encodeNewJob } from './payload.js';
 import { latestTick, nextTick, type PeriodicJob } from './periodic.js';
-import type { RedisStore } from './redis-store.js';
+import type { FlumeStore } from './store.js';
 
 /** Longest single timer: long waits are re-armed, so a changed clock is noticed. */
 const MAX_TIMER_MS = 60 * 60_000;
@@ -40,7 +40,7 @@ export class PeriodicScheduler {
   private stopped = false;
 
   constructor(
-    private readonly store: RedisStore,
+    private readonly store: FlumeStore,
     private readonly namespace: string,
     private readonly maxPayloadBytes: number,
     private readonly logger: FlumeLogger,

@@ -174,13 +174,21 @@ function checkSharedRateLimits(pipelines: ResolvedPipeline[]): void {
   }
 }
 
-/** The queues this process consumes: those of the pipelines it runs; none in test mode. */
+/**
+ * Whether the test mode stands in for the engine ('fake', 'inline'): no store, no
+ * pipeline. The 'memory' test mode runs the engine, on a store of its own.
+ */
+export function withoutEngine(options: { testing?: string }): boolean {
+  return options.testing === 'fake' || options.testing === 'inline';
+}
+
+/** The queues this process consumes: those of the pipelines it runs; none in the fake and inline modes. */
 export function queuesRunHere(options: {
   pipelines: readonly ResolvedPipeline[];
   runPipelines: readonly string[];
-  testing?: unknown;
+  testing?: string;
 }): Set<string> {
-  if (options.testing) return new Set();
+  if (withoutEngine(options)) return new Set();
   const running = new Set(options.runPipelines);
   return new Set(options.pipelines.filter((p) => running.has(p.name)).map((p) => p.queue));
 }

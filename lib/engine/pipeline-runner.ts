@@ -1,6 +1,5 @@
 import { Acker } from './acker.js';
 import { Batcher } from './batcher.js';
-import type { RedisClient } from './connection.js';
 import { FlumeError } from './errors/index.js';
 import type { Instrumentation } from './instrumentation.js';
 import { JobRunner, type ReadyJob } from './job-runner.js';
@@ -12,8 +11,8 @@ import type { ResolvedOptions, ResolvedPipeline } from './options.js';
 import type { PausedPipelines } from './paused-pipelines.js';
 import { RateLimiter } from './rate-limiter.js';
 import { JobTaker, type TakeOutcome } from './job-taker.js';
-import type { RedisStore } from './redis-store.js';
-import { delay, resolvesWithin, Signal, untilReady } from './wait.js';
+import type { FlumeStore } from './store.js';
+import { delay, resolvesWithin, Signal } from './wait.js';
 import type { BatchOptions, WorkerDefinition, WorkerRegistry } from './worker-registry.js';
 
 /**
@@ -27,21 +26,23 @@ const SUSPECT_AFTER_RECOVERIES = 2;
 const IDLE_BLOCK_SECONDS = 5;
 
 export interface PipelineRunnerDeps {
-  /** The store over the pipeline's own connection (the process's worker connection). */
-  store: RedisStore;
-  /** A store over a connection of the pipeline's own, to block on (on a Cluster, a client of its own). */
-  createBlocking: () => RedisStore;
+  /** The store of the pipelines' own commands (StoreBackend.worker). */
+  store: FlumeStore;
+  /** A store for this pipeline's waits for new jobs (StoreBackend.blocking). */
+  createBlocking: () => FlumeStore;
   registry: WorkerRegistry;
   options: ResolvedOptions;
   paused: PausedPipelines;
   instrumentation: Instrumentation;
   logger: FlumeLogger;
+  /** Notified each time a job (or batch) of this pipeline settles and frees its slot. */
+  settled?: Signal;
 }
 
 /**
  * The dequeue loop of one pipeline: takes as many jobs as it has free slots (never
  * more, and never more than the rate limit allows), runs them, and when the queue
- * is empty blocks on Redis until a job arrives instead of polling.
+ * is empty waits until a job arrives (a blocking wait on Redis) instead of polling.
  */
 export class PipelineRunner {
   readonly name: string;
@@ -61,7 +62,7 @@ export class PipelineRunner {
   private readonly leaseKeeper: LeaseKeeper;
   private readonly taker: JobTaker;
   private readonly instrumentation?: Instrumentation;
-  private blocking?: RedisStore;
+  private blocking?: FlumeStore;
   private pausedHere = false;
   /** A recovered job running alone (see isolateSuspect). */
   private suspect?: string;
@@ -192,7 +193,6 @@ export class PipelineRunner {
   private async drain(timeoutMs: number): Promise<void> {
     this.stopping.abort();
     this.wake.notify();
-    this.blocking?.redis.disconnect();
     this.scheduler.stop();
     this.recoverer.stop();
     await this.loop;
@@ -226,12 +226,12 @@ export class PipelineRunner {
 
   private async fetchLoop(): Promise<void> {
     const signal = this.stopping.signal;
-    const worker = this.deps.store.redis;
-    // Know the pauses stored in Redis before taking anything, and wait for the
-    // pipeline's own connection (the worker connection) too.
+    const worker = this.deps.store;
+    // Know the pauses stored for every instance before taking anything, and wait for
+    // the pipeline's own store (the worker connection) too.
     await this.deps.paused.loaded;
-    await untilReady(worker, signal);
-    // Started once Redis answered: a first run on a connection still connecting would
+    await worker.ready(signal);
+    // Started once the store answered: a first run on a connection still connecting would
     // fail, warn, and put the next run (due jobs, expired leases) a whole period later.
     if (!signal.aborted) {
       this.scheduler.start();
@@ -348,6 +348,7 @@ export class PipelineRunner {
         for (const id of ids) this.running.delete(id);
         if (this.suspect !== undefined && ids.includes(this.suspect)) this.suspect = undefined;
         this.wake.notify();
+        this.deps.settled?.notify();
       });
   }
 
@@ -355,9 +356,9 @@ export class PipelineRunner {
   private async waitForJobs(signal: AbortSignal): Promise<void> {
     const blocking = this.blocking!;
     try {
-      await blocking.waitForJobs(this.keys, IDLE_BLOCK_SECONDS);
+      await blocking.waitForJobs(this.keys, IDLE_BLOCK_SECONDS, signal);
     } catch (err) {
-      if (!signal.aborted) await this.backOff(err, 0, blocking.redis);
+      if (!signal.aborted) await this.backOff(err, 0, blocking);
     }
   }
 
@@ -374,12 +375,12 @@ export class PipelineRunner {
     }
   }
 
-  /** After a failed Redis call: wait for the connection to be ready, then a growing pause. */
-  private async backOff(err: unknown, failures: number, redis: RedisClient): Promise<number> {
-    if (failures === 0 && redis.status === 'ready') {
+  /** After a failed store call: wait for the store to answer, then a growing pause. */
+  private async backOff(err: unknown, failures: number, store: FlumeStore): Promise<number> {
+    if (failures === 0 && store.isReady) {
       this.deps.logger.warn(`Pipeline "${this.name}": ${(err as Error).message}`);
     }
-    await untilReady(redis, this.stopping.signal);
+    await store.ready(this.stopping.signal);
     await delay(Math.min(50 * 2 ** failures, 2_000), this.stopping.signal);
     return failures + 1;
   }

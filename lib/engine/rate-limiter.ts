@@ -1,5 +1,5 @@
 import { permitWaiters } from './permit-waiters.js';
-import type { RedisStore } from './redis-store.js';
+import type { FlumeStore } from './store.js';
 import { uniqueToken } from './unique-token.js';
 
 /**
@@ -22,7 +22,7 @@ export class RateLimiter {
   private releasesAtAsk = 0;
 
   constructor(
-    private readonly store: RedisStore,
+    private readonly store: FlumeStore,
     private readonly key: string,
     private readonly count: number,
     scaleMs: number,

@@ -2,79 +2,23 @@ import type { RedisClient } from './connection.js';
 import { takeRecordKey, uniqueLockKey, type QueueKeys } from './keys.js';
 import { parseTakeReply, type TakeReply } from './lease.js';
 import { Scripts } from './scripts.js';
-
-/** How every document the engine writes starts: `jid` is always the first field. */
-function jidPrefix(jid: string): string {
-  return `{"jid":"${jid}"`;
-}
-
-/** What `settle` does with a job that did not succeed. */
-export type Settlement =
-  /** Filed in the retry set, due after `delayMs`, as `document` (its new retry count, error). */
-  | { kind: 'retry'; delayMs: number; document: string }
-  /** Filed in the dead set as `document`. */
-  | { kind: 'dead'; document: string }
-  /** A payload that cannot run: filed in the dead set verbatim beside `reason`. */
-  | { kind: 'aside'; reason: string; jid?: string };
-
-/** A job for pushUnique. */
-export interface UniquePush {
-  jid: string;
-  payload: string;
-  /** The unique lock's key (the part after the queue's `:unique:`); none: a plain job. */
-  lock?: string;
-  ttlMs: number;
-  /** Due time (ms since the epoch) for a scheduled job; every job of one call alike. */
-  dueAt?: number;
-}
-
-/** One tick of a periodic job, for claimTick. */
-export interface TickClaim {
-  name: string;
-  /** The tick's time, ms since the epoch. */
-  tick: number;
-  /** A tick missed while every instance was down: claimed only after an earlier one was. */
-  catchUp: boolean;
-  jid: string;
-  payload: string;
-  unique?: { key: string; ttlMs: number };
-}
-
-export interface DeadSetBounds {
-  maxJobs: number;
-  maxAgeMs: number;
-}
-
-/** How many jobs of a queue are where. */
-export interface QueueStats {
-  waiting: number;
-  /** Leased by a worker (running, or about to). */
-  processing: number;
-  scheduled: number;
-  retry: number;
-  dead: number;
-}
-
-export interface TakeRequest {
-  /** Most jobs to lease. */
-  count: number;
-  leaseMs: number;
-  /** Names the record of this take (see abandonTake); `previous` names the last one. */
-  token: string;
-  previous: string;
-  recordMs: number;
-  /** Larger payloads are set aside in the dead set, never leased. */
-  maxPayloadBytes: number;
-  dead: DeadSetBounds;
-}
+import type {
+  DeadSetBounds,
+  FlumeStore,
+  QueueStats,
+  Settlement,
+  TakeRequest,
+  TickClaim,
+  UniquePush,
+} from './store.js';
+import { jidPrefix } from './store.js';
+import { untilReady } from './wait.js';
 
 /**
- * Every command the engine sends to Redis, in one place: the pipeline, acker,
- * enqueuer, inspector and maintenance tasks speak in jobs and leases through it,
- * never in Redis commands. One store per connection (the command, worker and each
- * blocking connection have their own).
+ * Every command the engine sends to Redis, in one place: the FlumeStore on Redis. One
+ * store per connection (the command, worker and each blocking connection have their own).
  */
-export class RedisStore {
+export class RedisStore implements FlumeStore {
   private readonly scripts: Scripts;
 
   constructor(readonly redis: RedisClient) {
@@ -172,10 +116,20 @@ export class RedisStore {
     )) as number;
   }
 
-  /** Blocks (on this store's connection) until the queue has a job, without taking it. */
-  async waitForJobs(keys: QueueKeys, seconds: number): Promise<void> {
-    // BLMOVE onto the same end of the same list: wakes on the first RPUSH, moves nothing.
-    await this.redis.blmove(keys.waiting, keys.waiting, 'LEFT', 'LEFT', seconds);
+  /**
+   * Blocks this store's connection until the queue has a job, without taking it. An
+   * abort cuts the wait by dropping the connection: it must be one of the pipeline's own.
+   */
+  async waitForJobs(keys: QueueKeys, seconds: number, signal: AbortSignal): Promise<void> {
+    if (signal.aborted) return;
+    const cut = () => this.redis.disconnect();
+    signal.addEventListener('abort', cut, { once: true });
+    try {
+      // BLMOVE onto the same end of the same list: wakes on the first RPUSH, moves nothing.
+      await this.redis.blmove(keys.waiting, keys.waiting, 'LEFT', 'LEFT', seconds);
+    } finally {
+      signal.removeEventListener('abort', cut);
+    }
   }
 
   // --- Maintenance ---
@@ -469,6 +423,20 @@ export class RedisStore {
     if (names.length === 0) return;
     if (paused) await this.redis.hset(key, Object.fromEntries(names.map((n) => [n, '1'])));
     else await this.redis.hdel(key, ...names);
+  }
+
+  // --- Readiness ---
+
+  get isReady(): boolean {
+    return this.redis.status === 'ready';
+  }
+
+  get isClosed(): boolean {
+    return this.redis.status === 'end';
+  }
+
+  ready(signal: AbortSignal): Promise<void> {
+    return untilReady(this.redis, signal);
   }
 
   // --- The server ---

@@ -30,15 +30,16 @@ import type { FlumeTestingModuleOptions } from './testing.interfaces.js';
 @Module({})
 export class FlumeTestingModule {
   /**
+   * `mode: 'memory'` runs the pipelines on a store in memory, empty at boot;
    * `mode: 'fake'` keeps jobs in memory for `FlumeTesting`; `mode: 'inline'` runs each
    * job as it is enqueued. Other options are those of `FlumeModule.forRoot`: give the
    * same `pipelines` as the app when it injects pipeline handles.
    */
   static forRoot(options: FlumeTestingModuleOptions): DynamicModule {
     const { mode, ...rest } = options ?? ({} as FlumeTestingModuleOptions);
-    if (mode !== 'fake' && mode !== 'inline') {
+    if (mode !== 'fake' && mode !== 'inline' && mode !== 'memory') {
       throw new FlumeConfigError(
-        `FlumeTestingModule.forRoot: expected mode to be 'fake' or 'inline', got: ${describe(mode)}`,
+        `FlumeTestingModule.forRoot: expected mode to be 'fake', 'inline' or 'memory', got: ${describe(mode)}`,
       );
     }
     return { ...FlumeModule.forRoot({ ...rest, testing: mode }), module: FlumeTestingModule };

@@ -1,17 +1,23 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { FlumeConfigError, type JobSink, type ResolvedOptions } from '../engine/index.js';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import {
+  FlumeConfigError,
+  type FlumeEngine,
+  type JobSink,
+  type ResolvedOptions,
+} from '../engine/index.js';
 import { keyNameProblem } from '../engine/keys.js';
 import { describe } from '../engine/payload.js';
-import { FLUME_JOB_SINK, FLUME_RESOLVED_OPTIONS } from '../flume.constants.js';
+import { FLUME_ENGINE, FLUME_JOB_SINK, FLUME_RESOLVED_OPTIONS } from '../flume.constants.js';
 import { drainJobs } from './drainer.js';
 import { FakeJobSink } from './fake-job-sink.js';
-import { fakeModeOnly } from './testing.messages.js';
+import { fakeModeOnly, untilIdleNeedsEngine } from './testing.messages.js';
 import type { FlumeDrainOptions, FlumeDrainResult, FlumeTestJob } from './testing.interfaces.js';
 
 /**
- * The jobs of the fake test mode (`testing: 'fake'`), for a test to look at and run.
- * Inject it, or `app.get(FlumeTesting)`. Every method throws a FlumeConfigError in
- * any other mode, so a test cannot pass by looking at an empty list.
+ * The jobs of the fake test mode (`testing: 'fake'`), for a test to look at and run;
+ * in the memory mode (`testing: 'memory'`), a wait for the pipelines to be idle.
+ * Inject it, or `app.get(FlumeTesting)`. Each method throws a FlumeConfigError in a
+ * mode it does not serve, so a test cannot pass by looking at an empty list.
  *
  * ```ts
  * await signups.register('ada@example.com');
@@ -25,7 +31,29 @@ export class FlumeTesting {
   constructor(
     @Inject(FLUME_JOB_SINK) private readonly sink: JobSink,
     @Inject(FLUME_RESOLVED_OPTIONS) private readonly options: ResolvedOptions,
+    @Optional() @Inject(FLUME_ENGINE) private readonly engine: FlumeEngine | null,
   ) {}
+
+  /**
+   * Memory mode (`testing: 'memory'`, or `connection: { memory: true }`): resolves
+   * once the pipelines of this app have nothing left to do now: no job running, their
+   * queues empty (or paused), no scheduled or retry job due. Jobs due later do not
+   * count: move the clock (fake timers) to make them due, then wait again.
+   *
+   * ```ts
+   * vi.useFakeTimers();
+   * await client.enqueue('email', EmailWorker, ['ada@example.com']); // fails once
+   * await flume.untilIdle(); // the first attempt failed; the retry waits for its time
+   * await vi.advanceTimersByTimeAsync(1_000); // past the backoff
+   * await flume.untilIdle(); // the retry ran
+   * ```
+   *
+   * Rejects with a FlumeConfigError on Redis and in the fake and inline modes.
+   */
+  async untilIdle(): Promise<void> {
+    if (!this.engine) throw new FlumeConfigError(untilIdleNeedsEngine(this.options.testing));
+    await this.engine.untilIdle();
+  }
 
   /**
    * The jobs waiting (of `queue`, or of every queue), oldest first, shaped as Redis

@@ -3,7 +3,10 @@ import type { FlumeModuleOptions } from '../interfaces/flume-module-options.inte
 
 /** Options of `FlumeTestingModule.forRoot`: the mode, and any option of `FlumeModule.forRoot`. */
 export interface FlumeTestingModuleOptions extends Omit<FlumeModuleOptions, 'testing'> {
-  /** `'fake'`: jobs wait in memory for `FlumeTesting.drain()`. `'inline'`: each job runs at enqueue. */
+  /**
+   * `'memory'`: the pipelines run the jobs, on a store in memory (see `FlumeTesting.untilIdle`).
+   * `'fake'`: jobs wait in memory for `FlumeTesting.drain()`. `'inline'`: each job runs at enqueue.
+   */
   mode: FlumeTestMode;
 }
 

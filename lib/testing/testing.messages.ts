@@ -3,6 +3,13 @@ import type { FlumeTestMode } from '../engine/index.js';
 // Messages of the test mode, in one place: each says what to do instead.
 
 export function fakeModeOnly(method: string, mode: FlumeTestMode | undefined): string {
+  if (mode === 'memory') {
+    return (
+      `FlumeTesting.${method}() works in the fake test mode only: in memory mode the pipelines run ` +
+      'the jobs themselves. Wait for them with FlumeTesting.untilIdle(), and look at the queues ' +
+      "and their retry, scheduled and dead sets with FlumeInspector. Use mode 'fake' to list and drain jobs by hand."
+    );
+  }
   if (mode === 'inline') {
     return (
       `FlumeTesting.${method}() works in the fake test mode only: in inline mode each job runs ` +
@@ -18,8 +25,16 @@ export function fakeModeOnly(method: string, mode: FlumeTestMode | undefined): s
 
 export function noPipelinesInTestMode(): string {
   return (
-    'Pipeline control is not available in test mode: no pipeline runs. ' +
-    "Jobs run when the test calls FlumeTesting.drain() (mode 'fake') or as they are enqueued (mode 'inline')."
+    "Pipeline control is not available in the 'fake' and 'inline' test modes: no pipeline runs. " +
+    "Jobs run when the test calls FlumeTesting.drain() (mode 'fake') or as they are enqueued (mode 'inline'). " +
+    "Use mode 'memory' to run the pipelines for real."
+  );
+}
+
+export function untilIdleNeedsEngine(mode: FlumeTestMode | undefined): string {
+  return (
+    `FlumeTesting.untilIdle() waits for the pipelines, and the '${mode}' test mode runs none. ` +
+    "Use mode 'memory' (pipelines run on a store in memory), or FlumeTesting.drain() in mode 'fake'."
   );
 }
 

@@ -1,7 +1,8 @@
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { queueKeys } from '../../lib/engine/keys.js';
-import { RedisStore, type TakeRequest } from '../../lib/engine/redis-store.js';
+import { RedisStore } from '../../lib/engine/redis-store.js';
+import type { TakeRequest } from '../../lib/engine/store.js';
 import { deleteNamespace, inspector, REDIS_URL, uniqueNamespace } from '../support/redis.js';
 
 // A take whose reply is lost (the connection dropped after the script ran) leaves its

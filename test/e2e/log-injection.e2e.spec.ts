@@ -49,7 +49,8 @@ describe('text from Redis in log lines and results', () => {
         connection: testConnection(),
         namespace,
         pipelines: [{ name: 'inject', queue: 'inject', maxDemand: 1 }],
-        // An unknown worker is retried (a rolling deploy); with no retries it dies at once.
+        // An unknown worker is retried (another instance may have it): no retry here, so
+        // its one attempt ends in the dead set with one error line.
         maxRetries: 0,
         logger,
       },

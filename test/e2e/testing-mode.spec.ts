@@ -369,7 +369,9 @@ describe('test mode', () => {
       const producer = app.get(FlumeProducer);
       expect(app.get(PipelineUser).pipeline).toBe(producer.pipeline('mail_pipeline'));
       expect(producer.pendingJobsCount('mail_pipeline')).toBe(0);
-      await expect(producer.pause('mail_pipeline')).rejects.toThrow(/not available in test mode/);
+      await expect(producer.pause('mail_pipeline')).rejects.toThrow(
+        /not available in the 'fake' and 'inline' test modes/,
+      );
       await expect(app.get(PipelineUser).pipeline.resume()).rejects.toThrow(FlumeConfigError);
       expect(() => producer.pipeline('nope')).toThrow(
         'Unknown pipeline "nope". Configured pipelines: "mail_pipeline".',
@@ -558,7 +560,7 @@ describe('test mode', () => {
 
     it('refuses an unknown mode', () => {
       expect(() => FlumeTestingModule.forRoot({ mode: 'mock' as never })).toThrow(
-        /expected mode to be 'fake' or 'inline', got: "mock"/,
+        /expected mode to be 'fake', 'inline' or 'memory', got: "mock"/,
       );
     });
   });

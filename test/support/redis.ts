@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { Cluster, Redis } from 'ioredis';
-import type { FlumeConnectionOptions } from '../../lib/index.js';
+import type { FlumeConnectionOptions, FlumeMemoryConnection } from '../../lib/index.js';
 import { clusterConnectionFromEnv } from './cluster.js';
 
 /** Where the tests find Redis: REDIS_URL, or the local default. */
@@ -17,8 +17,15 @@ export function uniqueNamespace(spec: string): string {
  */
 export const ON_CLUSTER = clusterConnectionFromEnv() !== undefined;
 
-/** The `connection` option of the e2e specs: the run's cluster, or the single Redis. */
-export function testConnection(): FlumeConnectionOptions {
+/**
+ * Whether this run goes to the memory store (FLUME_TEST_STORE=memory, set by the
+ * "memory" project of vitest.config.ts for the shared specs of test/e2e/behaviour/).
+ */
+export const ON_MEMORY = process.env.FLUME_TEST_STORE === 'memory';
+
+/** The `connection` option of the e2e specs: the memory store, the run's cluster, or the single Redis. */
+export function testConnection(): FlumeConnectionOptions | FlumeMemoryConnection {
+  if (ON_MEMORY) return { memory: true };
   return clusterConnectionFromEnv() ?? { url: REDIS_URL };
 }
 

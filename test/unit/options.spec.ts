@@ -260,6 +260,17 @@ describe('resolveOptions: errors name the option, the value and what is allowed'
       expect(problem({ connection: { url: 42 } })).toMatch(/connection\.url/);
     });
 
+    it('takes { memory: true } alone, and refuses anything else beside or in it', () => {
+      expect(resolveOptions({ connection: { memory: true } }).connection).toEqual({ memory: true });
+      expect(problem({ connection: { memory: true, url: 'redis://h:1' } })).toBe(
+        'Invalid option "connection": { memory: true } keeps jobs in this process and takes no other option, got also "url". Give either { memory: true } or where Redis is.',
+      );
+      expect(problem({ connection: { memory: false } })).toBe(
+        'Invalid option "connection.memory": expected true (leave it out to use Redis), got: false',
+      );
+      expect(problem({ connection: { memory: true, password: 'p4ss' } })).not.toContain('p4ss');
+    });
+
     it('refuses a bad port or db', () => {
       for (const [port, shown] of [
         [0, '0'],
@@ -274,5 +285,49 @@ describe('resolveOptions: errors name the option, the value and what is allowed'
         'Invalid option "db" of "connection": expected a non-negative integer, got: -1',
       );
     });
+  });
+});
+
+describe('resolveOptions: the memory store runs every pipeline here', () => {
+  const pipelines = [
+    { name: 'a', queue: 'qa' },
+    { name: 'b', queue: 'qb' },
+  ];
+
+  it('accepts runPipelines left out, or naming every declared pipeline', () => {
+    for (const memory of [
+      { connection: { memory: true as const } },
+      { testing: 'memory' as const },
+    ]) {
+      expect(resolveOptions({ ...memory, pipelines }).runPipelines).toEqual(['a', 'b']);
+      expect(
+        resolveOptions({ ...memory, pipelines, runPipelines: ['b', 'a'] }).runPipelines,
+      ).toEqual(['b', 'a']);
+      expect(resolveOptions({ ...memory, runPipelines: [] }).runPipelines).toEqual([]);
+    }
+  });
+
+  it('refuses runPipelines that leave a declared pipeline to another process', () => {
+    expect(problem({ connection: { memory: true }, pipelines, runPipelines: [] })).toBe(
+      'Invalid option "runPipelines" with connection: { memory: true }: it leaves out "a", "b". ' +
+        'The memory store lives in this one process, so no other process can run those pipelines, ' +
+        'and their jobs would never run. Remove runPipelines (every declared pipeline runs here), ' +
+        'or use Redis to share queues between processes.',
+    );
+    expect(problem({ testing: 'memory', pipelines, runPipelines: ['a'] })).toMatch(
+      /^Invalid option "runPipelines" with testing: 'memory': it leaves out "b"\..* or use testing: 'fake' to look at the enqueued jobs without running them\.$/,
+    );
+  });
+
+  it('leaves runPipelines alone in the fake and inline modes, which run no pipeline', () => {
+    const options = { connection: { memory: true as const }, pipelines, runPipelines: [] };
+    expect(resolveOptions({ ...options, testing: 'fake' }).runPipelines).toEqual([]);
+  });
+
+  it("knows the 'memory' test mode", () => {
+    expect(resolveOptions({ testing: 'memory' }).testing).toBe('memory');
+    expect(problem({ testing: 'real' })).toBe(
+      `Invalid option "testing": expected 'fake', 'inline' or 'memory', got: "real"`,
+    );
   });
 });

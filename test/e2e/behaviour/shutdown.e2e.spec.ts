@@ -9,19 +9,13 @@ import {
   Worker,
   type FlumeEvent,
   type FlumeModuleOptions,
-} from '../../lib/index.js';
-import { Apps } from '../support/apps.js';
-import { CaptureLogger } from '../support/capture-logger.js';
-import { Gate } from '../support/gate.js';
-import { JobLog } from '../support/job-log.js';
-import {
-  deleteNamespace,
-  inspector,
-  keysOf,
-  testConnection,
-  type TestRedis,
-  uniqueNamespace,
-} from '../support/redis.js';
+} from '../../../lib/index.js';
+import { Apps } from '../../support/apps.js';
+import { CaptureLogger } from '../../support/capture-logger.js';
+import { Gate } from '../../support/gate.js';
+import { JobLog } from '../../support/job-log.js';
+import { keysOf, testConnection, uniqueNamespace } from '../../support/redis.js';
+import { testStore, type TestStore } from '../../support/store.js';
 
 /** Lets a test hold the jobs of one app instance running. */
 class Hold {
@@ -92,7 +86,7 @@ describe('graceful shutdown', () => {
   const namespace = uniqueNamespace('shutdown');
   const apps = new Apps();
   const logger = new CaptureLogger();
-  let redis: TestRedis;
+  let store: TestStore;
 
   const options = (
     queue: string,
@@ -110,14 +104,14 @@ describe('graceful shutdown', () => {
   /** Every list, set and lease of `queue`, parsed. */
   async function stateOf(queue: string) {
     const keys = keysOf(namespace, queue);
-    const waiting = (await redis.lrange(keys.waiting, 0, -1)).map((raw) => JSON.parse(raw));
+    const waiting = (await store.lrange(keys.waiting, 0, -1)).map((raw) => JSON.parse(raw));
     return {
       waiting,
       waitingIndexes: waiting.map((job) => job.args[0] as number),
-      processing: await redis.zcard(keys.processing),
-      retry: await redis.zcard(keys.retry),
-      dead: await redis.zcard(keys.dead),
-      scheduled: await redis.zcard(keys.scheduled),
+      processing: await store.zcard(keys.processing),
+      retry: await store.zcard(keys.retry),
+      dead: await store.zcard(keys.dead),
+      scheduled: await store.zcard(keys.scheduled),
     };
   }
 
@@ -125,7 +119,7 @@ describe('graceful shutdown', () => {
     log.performed.filter((p) => p.worker === worker).map((p) => p.args[0] as number);
 
   beforeAll(() => {
-    redis = inspector();
+    store = testStore();
   });
 
   afterEach(async () => {
@@ -133,8 +127,8 @@ describe('graceful shutdown', () => {
   });
 
   afterAll(async () => {
-    await deleteNamespace(redis, namespace);
-    redis.disconnect();
+    await store.deleteNamespace(namespace);
+    store.close();
   });
 
   it('under load: every job is either done once or back in the queue once, none half-way', async () => {
@@ -212,7 +206,7 @@ describe('graceful shutdown', () => {
       Array.from({ length: 10 }, (_, i) => ({ worker: StuckWorker, args: [i] })),
     );
     await log.untilCount(4, 'start');
-    expect(await redis.zcard(keysOf(namespace, 'stuck').processing)).toBe(4);
+    expect(await store.zcard(keysOf(namespace, 'stuck').processing)).toBe(4);
 
     const closing = Date.now();
     await apps.close(app);
@@ -243,7 +237,7 @@ describe('graceful shutdown', () => {
     ]);
     await log.untilCount(10, 'rerun');
     expect(indexesOf(log, 'rerun').sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
-    await expect.poll(() => redis.zcard(keysOf(namespace, 'stuck').processing)).toBe(0);
+    await expect.poll(() => store.zcard(keysOf(namespace, 'stuck').processing)).toBe(0);
     await apps.close(next);
   });
 
@@ -255,7 +249,7 @@ describe('graceful shutdown', () => {
     await Promise.all([app.get(FlumeProducer).close(), app.close(), app.close()]);
     await app.close();
     expect(log.count('end')).toBe(1);
-    expect(await redis.zcard(keysOf(namespace, 'quick').processing)).toBe(0);
+    expect(await store.zcard(keysOf(namespace, 'quick').processing)).toBe(0);
     await expect(app.get(FlumeClient).enqueue('quick', QuickWorker, [2])).rejects.toThrow(
       /closed|shut down/i,
     );

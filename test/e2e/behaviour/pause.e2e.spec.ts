@@ -12,21 +12,20 @@ import {
   type FlumeModuleOptions,
   type FlumePipeline,
   type PauseOptions,
-} from '../../lib/index.js';
-import { Apps } from '../support/apps.js';
-import { CaptureLogger } from '../support/capture-logger.js';
-import { Gate, within } from '../support/gate.js';
-import { JobLog } from '../support/job-log.js';
-import { RedisServer } from '../support/redis-server.js';
+} from '../../../lib/index.js';
+import { Apps } from '../../support/apps.js';
+import { CaptureLogger } from '../../support/capture-logger.js';
+import { Gate, within } from '../../support/gate.js';
+import { JobLog } from '../../support/job-log.js';
+import { RedisServer } from '../../support/redis-server.js';
 import {
-  deleteNamespace,
-  inspector,
   keysOf,
   ON_CLUSTER,
+  ON_MEMORY,
   testConnection,
-  type TestRedis,
   uniqueNamespace,
-} from '../support/redis.js';
+} from '../../support/redis.js';
+import { testStore, type TestStore } from '../../support/store.js';
 
 /** Which app ran a job, and the gates jobs wait on (by tag) until the test opens them. */
 @Injectable()
@@ -78,7 +77,7 @@ describe('pause and resume', () => {
   const keys = keysOf(namespace, 'work');
   const pausedKey = `${namespace}:pipelines:paused`;
   const apps = new Apps();
-  let redis: TestRedis;
+  let store: TestStore;
 
   const pipelines = [
     { name: 'work', queue: 'work', maxDemand: 5 },
@@ -127,18 +126,18 @@ describe('pause and resume', () => {
   }
 
   beforeAll(() => {
-    redis = inspector();
+    store = testStore();
   });
 
   afterEach(async () => {
     await apps.closeAll();
-    await redis.del(pausedKey);
+    await store.del(pausedKey);
   });
 
   afterAll(async () => {
     await apps.closeAll();
-    await deleteNamespace(redis, namespace);
-    redis.disconnect();
+    await store.deleteNamespace(namespace);
+    store.close();
   });
 
   it('a paused pipeline finishes the job it runs, takes nothing new, and picks up on resume', async () => {
@@ -156,7 +155,7 @@ describe('pause and resume', () => {
     await client.enqueue('work', WorkWorker, ['waiting']);
     await tick(app, shared, 't1');
     expect(started(shared, 'waiting')).toEqual([]);
-    expect(await redis.llen(keys.waiting)).toBe(1);
+    expect(await store.llen(keys.waiting)).toBe(1);
 
     // The running job finishes and is acknowledged while paused.
     shared.gate('running').open();
@@ -164,13 +163,13 @@ describe('pause and resume', () => {
       () => shared.log.performed.some((p) => p.worker === 'work:done' && p.args[0] === 'running'),
       'the running job to finish',
     );
-    await expect.poll(() => redis.zcard(keys.processing)).toBe(0);
+    await expect.poll(() => store.zcard(keys.processing)).toBe(0);
     expect(producer.pendingJobsCount('work')).toBe(0);
 
     await producer.resume('work');
     expect(producer.pipeline('work').isPaused).toBe(false);
     await untilStarted(shared, 'waiting');
-    expect(await redis.llen(keys.waiting)).toBe(0);
+    expect(await store.llen(keys.waiting)).toBe(0);
   });
 
   it('pauses and resumes through the pipeline handle, and every pipeline with pauseAll/resumeAll', async () => {
@@ -206,7 +205,7 @@ describe('pause and resume', () => {
     await untilStarted(shared, 'w2');
   });
 
-  it('temporary: false is stored in Redis; other instances follow, both ways, and a restart stays paused', async () => {
+  it('temporary: false is stored in the store; other instances follow, both ways, and a restart stays paused', async () => {
     const shared = new Shared();
     const appA = await boot(shared, 'A');
     const appB = await boot(shared, 'B');
@@ -215,7 +214,7 @@ describe('pause and resume', () => {
 
     const pausedAt = Date.now();
     await producerA.pause('work', { temporary: false });
-    expect(await redis.hgetall(pausedKey)).toEqual({ work: '1' });
+    expect(await store.hgetall(pausedKey)).toEqual({ work: '1' });
     await expect
       .poll(() => producerB.pipeline('work').isPaused, { timeout: 2_500, interval: 20 })
       .toBe(true);
@@ -225,12 +224,12 @@ describe('pause and resume', () => {
     await tick(appA, shared, 'tA');
     await tick(appB, shared, 'tB');
     expect(started(shared, 'held')).toEqual([]);
-    expect(await redis.llen(keys.waiting)).toBe(1);
+    expect(await store.llen(keys.waiting)).toBe(1);
 
     // B lifts the pause for everyone: A, which paused, follows too.
     const resumedAt = Date.now();
     await producerB.resume('work', { temporary: false });
-    expect(await redis.exists(pausedKey)).toBe(0);
+    expect(await store.exists(pausedKey)).toBe(0);
     await expect
       .poll(() => producerA.pipeline('work').isPaused, { timeout: 2_500, interval: 20 })
       .toBe(false);
@@ -312,7 +311,7 @@ describe('pause and resume', () => {
       }
     }
     expect(work.isPaused).toBe(false);
-    expect(await redis.exists(pausedKey)).toBe(0);
+    expect(await store.exists(pausedKey)).toBe(0);
 
     // Well-typed options pass, Infinity included.
     await producer.pause('work', { timeout: Infinity, temporary: true, async: false });
@@ -322,84 +321,88 @@ describe('pause and resume', () => {
   });
 });
 
-// Holds every write of its own single redis-server (CLIENT PAUSE): runs in the single-Redis run only.
-describe.skipIf(ON_CLUSTER)('pause while a take is in flight (own redis-server)', () => {
-  const namespace = uniqueNamespace('pause-inflight');
-  const apps = new Apps();
-  let server: RedisServer;
-  let admin: Redis;
+// Holds every write of its own single redis-server (CLIENT PAUSE): runs in the single-Redis
+// run only (a take on the memory store completes before anything else runs: none is in flight).
+describe.skipIf(ON_CLUSTER || ON_MEMORY)(
+  'pause while a take is in flight (own redis-server)',
+  () => {
+    const namespace = uniqueNamespace('pause-inflight');
+    const apps = new Apps();
+    let server: RedisServer;
+    let admin: Redis;
 
-  beforeAll(async () => {
-    server = await RedisServer.start();
-    admin = new Redis(server.url);
-  });
+    beforeAll(async () => {
+      server = await RedisServer.start();
+      admin = new Redis(server.url);
+    });
 
-  afterAll(async () => {
-    await apps.closeAll();
-    admin?.disconnect();
-    await server?.dispose();
-  });
+    afterAll(async () => {
+      await apps.closeAll();
+      admin?.disconnect();
+      await server?.dispose();
+    });
 
-  it('async: true resolves at once; the synchronous form waits for the take, and times out with FlumeTimeoutError', async () => {
-    const shared = new Shared();
-    // A job is waiting, and Redis holds every write: the pipeline's first take is stuck in flight.
-    await admin.rpush(
-      `${namespace}:queue:{work}`,
-      JSON.stringify({
-        jid: 'inflight-1',
-        queue: 'work',
-        class: 'WorkWorker',
-        args: ['taken-before-pause'],
-        retry_count: 0,
-        enqueued_at: Date.now() / 1000,
-      }),
-    );
-    await admin.client('PAUSE', 10_000, 'WRITE');
-    const app = await apps.boot(
-      {
-        connection: { url: server.url },
-        namespace,
-        pipelines: [{ name: 'work', queue: 'work', maxDemand: 5 }],
-        logger: new CaptureLogger(),
-      },
-      [
-        { provide: Shared, useValue: shared },
-        { provide: AppName, useValue: new AppName('inflight') },
-        WorkWorker,
-      ],
-    );
-    const producer = app.get(FlumeProducer);
-    // The take is sent once the stored pauses are read (a read: not held).
-    await expect
-      .poll(async () => {
-        const clients = (await admin.client('LIST')) as string;
-        return /cmd=evalsha|cmd=eval /.test(clients);
-      })
-      .toBe(true);
+    it('async: true resolves at once; the synchronous form waits for the take, and times out with FlumeTimeoutError', async () => {
+      const shared = new Shared();
+      // A job is waiting, and Redis holds every write: the pipeline's first take is stuck in flight.
+      await admin.rpush(
+        `${namespace}:queue:{work}`,
+        JSON.stringify({
+          jid: 'inflight-1',
+          queue: 'work',
+          class: 'WorkWorker',
+          args: ['taken-before-pause'],
+          retry_count: 0,
+          enqueued_at: Date.now() / 1000,
+        }),
+      );
+      await admin.client('PAUSE', 10_000, 'WRITE');
+      const app = await apps.boot(
+        {
+          connection: { url: server.url },
+          namespace,
+          pipelines: [{ name: 'work', queue: 'work', maxDemand: 5 }],
+          logger: new CaptureLogger(),
+        },
+        [
+          { provide: Shared, useValue: shared },
+          { provide: AppName, useValue: new AppName('inflight') },
+          WorkWorker,
+        ],
+      );
+      const producer = app.get(FlumeProducer);
+      // The take is sent once the stored pauses are read (a read: not held).
+      await expect
+        .poll(async () => {
+          const clients = (await admin.client('LIST')) as string;
+          return /cmd=evalsha|cmd=eval /.test(clients);
+        })
+        .toBe(true);
 
-    let syncDone = false;
-    const sync = producer.pause('work', { timeout: Infinity }).then(() => (syncDone = true));
-    await within(producer.pause('work', { async: true }), 1_000, 'pause with async: true');
-    const timedOut = await producer.pause('work', { timeout: 50 }).then(
-      () => undefined,
-      (err: unknown) => err,
-    );
-    expect(timedOut).toBeInstanceOf(FlumeTimeoutError);
-    expect((timedOut as Error).message).toMatch(/took longer than 50 ms/);
-    expect(syncDone).toBe(false);
-    expect(producer.pipeline('work').isPaused).toBe(true);
+      let syncDone = false;
+      const sync = producer.pause('work', { timeout: Infinity }).then(() => (syncDone = true));
+      await within(producer.pause('work', { async: true }), 1_000, 'pause with async: true');
+      const timedOut = await producer.pause('work', { timeout: 50 }).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect(timedOut).toBeInstanceOf(FlumeTimeoutError);
+      expect((timedOut as Error).message).toMatch(/took longer than 50 ms/);
+      expect(syncDone).toBe(false);
+      expect(producer.pipeline('work').isPaused).toBe(true);
 
-    await admin.client('UNPAUSE');
-    await within(sync, 5_000, 'the synchronous pause once the take is done');
-    // The take in flight had the job: it runs, as a job taken before the pause.
-    await untilStarted(shared, 'taken-before-pause');
-    await producer.resume('work');
-  });
+      await admin.client('UNPAUSE');
+      await within(sync, 5_000, 'the synchronous pause once the take is done');
+      // The take in flight had the job: it runs, as a job taken before the pause.
+      await untilStarted(shared, 'taken-before-pause');
+      await producer.resume('work');
+    });
 
-  function untilStarted(shared: Shared, tag: string): Promise<void> {
-    return shared.log.until(
-      () => shared.log.performed.some((p) => p.worker === 'work' && p.args[0] === tag),
-      `work job ${tag} to start`,
-    );
-  }
-});
+    function untilStarted(shared: Shared, tag: string): Promise<void> {
+      return shared.log.until(
+        () => shared.log.performed.some((p) => p.worker === 'work' && p.args[0] === tag),
+        `work job ${tag} to start`,
+      );
+    }
+  },
+);

@@ -2,17 +2,11 @@ import 'reflect-metadata';
 import { createHash } from 'node:crypto';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { firstValueFrom } from 'rxjs';
-import { FlumeEvents, Worker } from '../../lib/index.js';
-import { Apps } from '../support/apps.js';
-import { JobLog } from '../support/job-log.js';
-import {
-  deleteNamespace,
-  inspector,
-  keysOf,
-  rawJob,
-  testConnection,
-  uniqueNamespace,
-} from '../support/redis.js';
+import { FlumeEvents, Worker } from '../../../lib/index.js';
+import { Apps } from '../../support/apps.js';
+import { JobLog } from '../../support/job-log.js';
+import { keysOf, rawJob, testConnection, uniqueNamespace } from '../../support/redis.js';
+import { testStore, type TestStore } from '../../support/store.js';
 
 @Worker('suspects')
 class SuspectWorker {
@@ -32,10 +26,10 @@ describe('jobs whose worker kept dying', () => {
   const namespace = uniqueNamespace('poison-recovery');
   const keys = keysOf(namespace, 'suspects');
   const apps = new Apps();
-  const redis = inspector();
+  const store = testStore();
   /** Marks `payload` as handed back `times` times after its worker stopped mid-job. */
   const markRecovered = (payload: string, times: number) =>
-    redis.hset(keys.recoveries, digest(payload), times);
+    store.hset(keys.recoveries, digest(payload), times);
   const boot = (maxDemand = 10) =>
     apps.boot(
       {
@@ -52,8 +46,8 @@ describe('jobs whose worker kept dying', () => {
 
   afterEach(() => apps.closeAll());
   afterAll(async () => {
-    await deleteNamespace(redis, namespace);
-    redis.disconnect();
+    await store.deleteNamespace(namespace);
+    store.close();
   });
 
   it('buries a job past maxRecoveries with the reason, and reports it as a dead job', async () => {
@@ -67,8 +61,8 @@ describe('jobs whose worker kept dying', () => {
     });
     // A lease that expired a moment ago: its worker died while running it, a third time.
     await markRecovered(payload, 2);
-    await redis.hset(keys.leases, '900', payload);
-    await redis.zadd(keys.processing, Date.now() - 10, '900');
+    await store.hset(keys.leases, '900', payload);
+    await store.zadd(keys.processing, Date.now() - 10, '900');
 
     const event = await dead;
     expect(event).toMatchObject({
@@ -78,14 +72,14 @@ describe('jobs whose worker kept dying', () => {
       jobId: 'poison-1',
       reason: 'lost its worker more than 2 time(s)',
     });
-    const [buried] = await redis.zrange(keys.dead, '0', '-1');
+    const [buried] = await store.zrange(keys.dead, '0', '-1');
     expect(JSON.parse(buried)).toMatchObject({ jid: 'poison-1', args: ['p'] });
     expect(JSON.parse(buried).error_message).toMatch(/its worker stopped while running it 3 times/);
-    expect(await redis.zcard(keys.processing)).toBe(0);
-    expect(await redis.hlen(keys.leases)).toBe(0);
-    expect(await redis.hlen(keys.recoveries)).toBe(0);
+    expect(await store.zcard(keys.processing)).toBe(0);
+    expect(await store.hlen(keys.leases)).toBe(0);
+    expect(await store.hlen(keys.recoveries)).toBe(0);
     expect(app.get(JobLog).count()).toBe(0);
-    await redis.del(keys.dead);
+    await store.del(keys.dead);
   });
 
   it('runs jobs recovered twice one at a time, and the others of the same take after them', async () => {
@@ -111,16 +105,16 @@ describe('jobs whose worker kept dying', () => {
     ];
     await markRecovered(jobs[0], 2);
     await markRecovered(jobs[2], 2);
-    await redis.rpush(keys.waiting, ...jobs);
+    await store.rpush(keys.waiting, ...jobs);
 
     await log.untilCount(4, 'SuspectWorker');
     for (const tag of ['s1', 's2']) {
       expect(starts.find((s) => s.tag === tag)).toEqual({ tag, running: 1 });
     }
     expect(starts.map((s) => s.tag).sort()).toEqual(['g1', 'g2', 's1', 's2']);
-    expect(await redis.zcard(keys.dead)).toBe(0);
+    expect(await store.zcard(keys.dead)).toBe(0);
     // Each succeeded: its recovery count ended with it.
-    expect(await redis.hlen(keys.recoveries)).toBe(0);
+    expect(await store.hlen(keys.recoveries)).toBe(0);
   });
 
   // After a busy worker crashes, its dozens of in-flight jobs come back at once, each
@@ -149,11 +143,11 @@ describe('jobs whose worker kept dying', () => {
     for (const payload of jobs.slice(0, 100)) await markRecovered(payload, 1);
     // And what a job's own JSON says counts for nothing (the old format's tail).
     for (let i = 100; i < 110; i++) jobs[i] = jobs[i].replace(/}$/, ',"recoveries":5}');
-    await redis.rpush(keys.waiting, ...jobs);
+    await store.rpush(keys.waiting, ...jobs);
 
     await finished;
     expect(most).toBe(50);
-    expect(await redis.hlen(keys.recoveries)).toBe(0);
+    expect(await store.hlen(keys.recoveries)).toBe(0);
   });
 
   it('takes no recovery count from what a job’s own JSON says', async () => {
@@ -166,8 +160,8 @@ describe('jobs whose worker kept dying', () => {
       jid: 'fake-1',
       args: ['fake'],
     }).replace(/}$/, ',"recoveries":99}');
-    await redis.rpush(keys.waiting, payload);
+    await store.rpush(keys.waiting, payload);
     await log.untilCount(1, 'SuspectWorker');
-    expect(await redis.zcard(keys.dead)).toBe(0);
+    expect(await store.zcard(keys.dead)).toBe(0);
   });
 });

@@ -1,18 +1,12 @@
 import 'reflect-metadata';
 import type { INestApplicationContext } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FlumeClient, Handler, Worker, type FlumeModuleOptions } from '../../lib/index.js';
-import { Apps } from '../support/apps.js';
-import { CaptureLogger } from '../support/capture-logger.js';
-import { JobLog } from '../support/job-log.js';
-import {
-  deleteNamespace,
-  inspector,
-  keysOf,
-  testConnection,
-  type TestRedis,
-  uniqueNamespace,
-} from '../support/redis.js';
+import { FlumeClient, Handler, Worker, type FlumeModuleOptions } from '../../../lib/index.js';
+import { Apps } from '../../support/apps.js';
+import { CaptureLogger } from '../../support/capture-logger.js';
+import { JobLog } from '../../support/job-log.js';
+import { keysOf, testConnection, uniqueNamespace } from '../../support/redis.js';
+import { testStore, type TestStore } from '../../support/store.js';
 
 @Worker('later')
 class LaterWorker {
@@ -44,10 +38,10 @@ describe('scheduled jobs (enqueueIn / enqueueAt)', () => {
   let app: INestApplicationContext;
   let client: FlumeClient;
   let log: JobLog;
-  let redis: TestRedis;
+  let store: TestStore;
 
   beforeAll(async () => {
-    redis = inspector();
+    store = testStore();
     app = await apps.boot(options, [JobLog, LaterWorker]);
     client = app.get(FlumeClient);
     log = app.get(JobLog);
@@ -55,8 +49,8 @@ describe('scheduled jobs (enqueueIn / enqueueAt)', () => {
 
   afterAll(async () => {
     await apps.closeAll();
-    await deleteNamespace(redis, namespace);
-    redis.disconnect();
+    await store.deleteNamespace(namespace);
+    store.close();
   });
 
   function startOf(tag: string): number {
@@ -70,17 +64,17 @@ describe('scheduled jobs (enqueueIn / enqueueAt)', () => {
     const jid = await client.enqueueIn('later', 800, LaterWorker, ['in-800']);
     const after = Date.now();
 
-    const [member, score] = await redis.zrange(keys.scheduled, '0', '-1', 'WITHSCORES');
+    const [member, score] = await store.zrange(keys.scheduled, '0', '-1', 'WITHSCORES');
     expect(JSON.parse(member)).toMatchObject({ jid, class: 'LaterWorker', args: ['in-800'] });
     expect(Number(score)).toBeGreaterThanOrEqual(before + 800);
     expect(Number(score)).toBeLessThanOrEqual(after + 800);
-    expect(await redis.llen(keys.waiting)).toBe(0);
+    expect(await store.llen(keys.waiting)).toBe(0);
 
     await log.until(() => log.count('LaterWorker') >= 1, 'the scheduled job', 5_000);
     const started = startOf('in-800');
     expect(started).toBeGreaterThanOrEqual(before + 800);
     expect(started - (after + 800)).toBeLessThan(LATE_BOUND_MS);
-    expect(await redis.zcard(keys.scheduled)).toBe(0);
+    expect(await store.zcard(keys.scheduled)).toBe(0);
   });
 
   it('enqueueAt: a named method of a worker given by name runs at its time, not before', async () => {
@@ -117,9 +111,9 @@ describe('scheduled jobs (enqueueIn / enqueueAt)', () => {
       log.performed.map((p) => p.args[0] as string).filter((tag) => tag.startsWith('multi-'));
     await log.until(() => ran().length >= tags.length, 'the 40 scheduled jobs', 5_000);
     // Both instances promote; none of the jobs may run twice.
-    await expect.poll(() => redis.zcard(keys.processing)).toBe(0);
-    expect(await redis.llen(keys.waiting)).toBe(0);
-    expect(await redis.zcard(keys.scheduled)).toBe(0);
+    await expect.poll(() => store.zcard(keys.processing)).toBe(0);
+    expect(await store.llen(keys.waiting)).toBe(0);
+    expect(await store.zcard(keys.scheduled)).toBe(0);
     expect(ran().sort()).toEqual([...tags].sort());
     await apps.close(second);
   });
@@ -135,6 +129,6 @@ describe('scheduled jobs (enqueueIn / enqueueAt)', () => {
     await expect(
       client.enqueueAt('later', Date.now() as unknown as Date, LaterWorker, ['x']),
     ).rejects.toThrow(/enqueueAt: expected a valid Date/);
-    expect(await redis.zcard(keys.scheduled)).toBe(0);
+    expect(await store.zcard(keys.scheduled)).toBe(0);
   });
 });

@@ -1,18 +1,12 @@
 import 'reflect-metadata';
 import type { INestApplicationContext } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FlumeClient, Worker, type FlumeModuleOptions } from '../../lib/index.js';
-import { Apps } from '../support/apps.js';
-import { CaptureLogger } from '../support/capture-logger.js';
-import { JobLog } from '../support/job-log.js';
-import {
-  deleteNamespace,
-  inspector,
-  keysOf,
-  testConnection,
-  type TestRedis,
-  uniqueNamespace,
-} from '../support/redis.js';
+import { FlumeClient, Worker, type FlumeModuleOptions } from '../../../lib/index.js';
+import { Apps } from '../../support/apps.js';
+import { CaptureLogger } from '../../support/capture-logger.js';
+import { JobLog } from '../../support/job-log.js';
+import { keysOf, testConnection, uniqueNamespace } from '../../support/redis.js';
+import { testStore, type TestStore } from '../../support/store.js';
 
 const BACKOFF_INITIAL = 100;
 const BACKOFF_MAX = 400;
@@ -103,10 +97,10 @@ describe('retries and the dead set', () => {
   let app: INestApplicationContext;
   let client: FlumeClient;
   let log: JobLog;
-  let redis: TestRedis;
+  let store: TestStore;
 
   beforeAll(async () => {
-    redis = inspector();
+    store = testStore();
     app = await apps.boot(
       {
         ...base,
@@ -123,8 +117,8 @@ describe('retries and the dead set', () => {
 
   afterAll(async () => {
     await apps.closeAll();
-    await deleteNamespace(redis, namespace);
-    redis.disconnect();
+    await store.deleteNamespace(namespace);
+    store.close();
   });
 
   /** Start times of each attempt of the job tagged `tag`. */
@@ -136,7 +130,7 @@ describe('retries and the dead set', () => {
     let found: Record<string, unknown> | undefined;
     await expect
       .poll(async () => {
-        const members = await redis.zrange(queueKeys.dead, '0', '-1');
+        const members = await store.zrange(queueKeys.dead, '0', '-1');
         found = members.map((m) => JSON.parse(m)).find((job) => job.jid === jid);
         return found !== undefined;
       })
@@ -174,9 +168,9 @@ describe('retries and the dead set', () => {
     expect(dead.failed_at).toBeGreaterThanOrEqual(starts[MAX_RETRIES] / 1000 - 0.001);
     expect(dead.failed_at).toBeLessThanOrEqual(buriedAt / 1000);
     expect(dead.enqueued_at).toBeGreaterThanOrEqual(enqueued / 1000 - 0.001);
-    expect(await redis.zcard(keys.retry)).toBe(0);
-    expect(await redis.zcard(keys.processing)).toBe(0);
-    expect(await redis.llen(keys.waiting)).toBe(0);
+    expect(await store.zcard(keys.retry)).toBe(0);
+    expect(await store.zcard(keys.processing)).toBe(0);
+    expect(await store.llen(keys.waiting)).toBe(0);
     expect(
       logger.find(/Job .* \(ThrowingWorker\) failed: sync boom t1\. Retry 1 of 3 in \d+ ms/),
     ).toHaveLength(1);
@@ -213,9 +207,9 @@ describe('retries and the dead set', () => {
       'the third attempt',
       10_000,
     );
-    await expect.poll(() => redis.zcard(keys.processing)).toBe(0);
-    expect(await redis.zcard(keys.retry)).toBe(0);
-    const dead = (await redis.zrange(keys.dead, '0', '-1')).map((m) => JSON.parse(m));
+    await expect.poll(() => store.zcard(keys.processing)).toBe(0);
+    expect(await store.zcard(keys.retry)).toBe(0);
+    const dead = (await store.zrange(keys.dead, '0', '-1')).map((m) => JSON.parse(m));
     expect(dead.filter((job) => job.class === 'FlakyWorker')).toEqual([]);
     expect(attempts('FlakyWorker', 'f1')).toHaveLength(3);
   });
@@ -240,8 +234,8 @@ describe('retries and the dead set', () => {
     );
     const jid = await slow.get(FlumeClient).enqueue('retry-slow', SlowRetryWorker, ['x']);
     await log.untilCount(1, 'SlowRetryWorker');
-    await expect.poll(() => redis.zcard(slowKeys.retry)).toBe(1);
-    const [member, score] = await redis.zrange(slowKeys.retry, '0', '-1', 'WITHSCORES');
+    await expect.poll(() => store.zcard(slowKeys.retry)).toBe(1);
+    const [member, score] = await store.zrange(slowKeys.retry, '0', '-1', 'WITHSCORES');
     const job = JSON.parse(member);
     expect(job).toMatchObject({
       jid,
@@ -257,16 +251,16 @@ describe('retries and the dead set', () => {
     const dueAfterFailure = Number(score) - job.failed_at * 1000;
     expect(dueAfterFailure).toBeGreaterThanOrEqual(5_000);
     expect(dueAfterFailure).toBeLessThan(5_000 + 500);
-    expect(await redis.zcard(slowKeys.processing)).toBe(0);
+    expect(await store.zcard(slowKeys.processing)).toBe(0);
     await apps.close(slow);
     // Shutting down does not run or lose the retry.
-    expect(await redis.zcard(slowKeys.retry)).toBe(1);
+    expect(await store.zcard(slowKeys.retry)).toBe(1);
   });
 
   it('bounds the dead set by age and by size', async () => {
     const doomedKeys = keysOf(namespace, 'doomed');
     const now = Date.now();
-    await redis.zadd(
+    await store.zadd(
       doomedKeys.dead,
       now - 120_000,
       '{"jid":"too-old"}',
@@ -285,7 +279,7 @@ describe('retries and the dead set', () => {
     );
     const doomedClient = doomed.get(FlumeClient);
     const deadJids = async () =>
-      (await redis.zrange(doomedKeys.dead, '0', '-1')).map((m) => JSON.parse(m).jid);
+      (await store.zrange(doomedKeys.dead, '0', '-1')).map((m) => JSON.parse(m).jid);
 
     const first = await doomedClient.enqueue('doomed', DoomedWorker, ['d0']);
     await expect.poll(deadJids).toContain(first);

@@ -8,17 +8,12 @@ import {
   Worker,
   type FlumeModuleOptions,
   type FlumePipelineOptions,
-} from '../../lib/index.js';
-import { Apps } from '../support/apps.js';
-import { CaptureLogger } from '../support/capture-logger.js';
-import { JobLog } from '../support/job-log.js';
-import {
-  deleteNamespace,
-  inspector,
-  testConnection,
-  type TestRedis,
-  uniqueNamespace,
-} from '../support/redis.js';
+} from '../../../lib/index.js';
+import { Apps } from '../../support/apps.js';
+import { CaptureLogger } from '../../support/capture-logger.js';
+import { JobLog } from '../../support/job-log.js';
+import { testConnection, uniqueNamespace } from '../../support/redis.js';
+import { testStore, type TestStore } from '../../support/store.js';
 
 /** A start as a handler saw it: sub-millisecond time, so windows are not blurred by rounding. */
 interface Start {
@@ -101,10 +96,10 @@ function maxPerWindow(times: number[], scaleMs: number): number {
 describe('rate limits across app instances', () => {
   const namespace = uniqueNamespace('rate-limit');
   const apps = new Apps();
-  let redis: TestRedis;
+  let store: TestStore;
 
   beforeAll(() => {
-    redis = inspector();
+    store = testStore();
   });
 
   afterEach(async () => {
@@ -113,8 +108,8 @@ describe('rate limits across app instances', () => {
 
   afterAll(async () => {
     await apps.closeAll();
-    await deleteNamespace(redis, namespace);
-    redis.disconnect();
+    await store.deleteNamespace(namespace);
+    store.close();
   });
 
   function boot(name: string, starts: Starts, pipelines: FlumePipelineOptions[]) {

@@ -1,17 +1,12 @@
 import 'reflect-metadata';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { FlumeClient, Worker, type FlumePipelineOptions } from '../../lib/index.js';
-import { Apps } from '../support/apps.js';
-import { CaptureLogger } from '../support/capture-logger.js';
-import { JobLog } from '../support/job-log.js';
-import {
-  deleteNamespace,
-  inspector,
-  testConnection,
-  type TestRedis,
-  uniqueNamespace,
-} from '../support/redis.js';
+import { FlumeClient, Worker, type FlumePipelineOptions } from '../../../lib/index.js';
+import { Apps } from '../../support/apps.js';
+import { CaptureLogger } from '../../support/capture-logger.js';
+import { JobLog } from '../../support/job-log.js';
+import { testConnection, uniqueNamespace } from '../../support/redis.js';
+import { testStore, type TestStore } from '../../support/store.js';
 
 // Issue 9, section 9: two pipelines sharing a rate-limit key (20 per window, maxDemand
 // 15, 30 jobs each). In about one try of four one pipeline waited a whole window with
@@ -87,13 +82,13 @@ function maxInAnyWindow(times: number[]): number {
 
 describe('pipelines sharing a rate-limit key in one process', () => {
   const apps = new Apps();
-  const redis: TestRedis = inspector();
+  const store = testStore();
   const namespaces: string[] = [];
 
   afterEach(() => apps.closeAll());
   afterAll(async () => {
-    for (const namespace of namespaces) await deleteNamespace(redis, namespace);
-    redis.disconnect();
+    for (const namespace of namespaces) await store.deleteNamespace(namespace);
+    store.close();
   });
 
   async function runOnce(): Promise<{ windows: number[]; max: number }> {

@@ -1,19 +1,13 @@
 import 'reflect-metadata';
 import { Injectable } from '@nestjs/common';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { FlumeClient, Worker, type FlumeModuleOptions } from '../../lib/index.js';
-import { Apps } from '../support/apps.js';
-import { CaptureLogger } from '../support/capture-logger.js';
-import { Gate } from '../support/gate.js';
-import { JobLog } from '../support/job-log.js';
-import {
-  deleteNamespace,
-  inspector,
-  keysOf,
-  testConnection,
-  type TestRedis,
-  uniqueNamespace,
-} from '../support/redis.js';
+import { FlumeClient, Worker, type FlumeModuleOptions } from '../../../lib/index.js';
+import { Apps } from '../../support/apps.js';
+import { CaptureLogger } from '../../support/capture-logger.js';
+import { Gate } from '../../support/gate.js';
+import { JobLog } from '../../support/job-log.js';
+import { keysOf, testConnection, uniqueNamespace } from '../../support/redis.js';
+import { testStore, type TestStore } from '../../support/store.js';
 
 /** Counts handlers running at once, and holds each one until the test releases it. */
 @Injectable()
@@ -84,7 +78,7 @@ class FastWorker {
 describe('concurrency and back-pressure', () => {
   const namespace = uniqueNamespace('concurrency');
   const apps = new Apps();
-  let redis: TestRedis;
+  let store: TestStore;
 
   const options = (queue: string, maxDemand: number): FlumeModuleOptions => ({
     connection: testConnection(),
@@ -95,7 +89,7 @@ describe('concurrency and back-pressure', () => {
   });
 
   beforeAll(() => {
-    redis = inspector();
+    store = testStore();
   });
 
   afterEach(async () => {
@@ -103,8 +97,8 @@ describe('concurrency and back-pressure', () => {
   });
 
   afterAll(async () => {
-    await deleteNamespace(redis, namespace);
-    redis.disconnect();
+    await store.deleteNamespace(namespace);
+    store.close();
   });
 
   it('runs at most maxDemand jobs at once and leases no more than it runs', async () => {
@@ -126,15 +120,15 @@ describe('concurrency and back-pressure', () => {
       // what is not running still waits in the queue. (The lease of a job that just
       // finished may linger until its batched acknowledgement lands.)
       expect(meter.running).toBe(expectedRunning);
-      expect(await redis.llen(keys.waiting)).toBe(total - done - expectedRunning);
-      const leased = await redis.zcard(keys.processing);
+      expect(await store.llen(keys.waiting)).toBe(total - done - expectedRunning);
+      const leased = await store.zcard(keys.processing);
       expect(leased).toBeGreaterThanOrEqual(expectedRunning);
       expect(leased).toBeLessThanOrEqual(maxDemand);
       meter.releaseOne();
       await log.untilCount(done + 1, 'end');
     }
     expect(meter.peak).toBe(maxDemand);
-    await expect.poll(() => redis.zcard(keys.processing)).toBe(0);
+    await expect.poll(() => store.zcard(keys.processing)).toBe(0);
     // Jobs start in queue order.
     expect(log.performed.filter((p) => p.worker === 'start').map((p) => p.args[0])).toEqual(
       Array.from({ length: total }, (_, i) => i),
@@ -159,8 +153,8 @@ describe('concurrency and back-pressure', () => {
     );
     await log.untilCount(4, 'start');
     expect(meters.map((m) => m.running)).toEqual([2, 2]);
-    expect(await redis.zcard(keys.processing)).toBe(4);
-    expect(await redis.llen(keys.waiting)).toBe(6);
+    expect(await store.zcard(keys.processing)).toBe(4);
+    expect(await store.llen(keys.waiting)).toBe(6);
     for (const meter of meters) meter.releaseAll();
     await log.untilCount(10, 'end');
     expect(meters.map((m) => m.peak)).toEqual([2, 2]);

@@ -8,19 +8,13 @@ import {
   FlumeContext,
   FlumeInspector,
   Worker,
-} from '../../lib/index.js';
-import { Apps } from '../support/apps.js';
-import { CaptureLogger } from '../support/capture-logger.js';
-import { Gate } from '../support/gate.js';
-import { JobLog } from '../support/job-log.js';
-import {
-  deleteNamespace,
-  inspector,
-  keysOf,
-  testConnection,
-  type TestRedis,
-  uniqueNamespace,
-} from '../support/redis.js';
+} from '../../../lib/index.js';
+import { Apps } from '../../support/apps.js';
+import { CaptureLogger } from '../../support/capture-logger.js';
+import { Gate } from '../../support/gate.js';
+import { JobLog } from '../../support/job-log.js';
+import { keysOf, testConnection, uniqueNamespace } from '../../support/redis.js';
+import { testStore, type TestStore } from '../../support/store.js';
 
 /** One handler call of a batch worker. */
 interface HandedOver {
@@ -152,10 +146,10 @@ describe('batch workers', () => {
   let app: INestApplicationContext;
   let client: FlumeClient;
   let batches: Batches;
-  let redis: TestRedis;
+  let store: TestStore;
 
   beforeAll(async () => {
-    redis = inspector();
+    store = testStore();
     app = await apps.boot(
       {
         connection: testConnection(),
@@ -192,8 +186,8 @@ describe('batch workers', () => {
   afterAll(async () => {
     gate.open();
     await apps.closeAll();
-    await deleteNamespace(redis, namespace);
-    redis.disconnect();
+    await store.deleteNamespace(namespace);
+    store.close();
   });
 
   it('hands over arrays of job args, at most size, grouped by worker, with each job context', async () => {
@@ -224,7 +218,7 @@ describe('batch workers', () => {
       expect(call.contexts).toEqual(call.jobs.map((job) => ({ requestId: `r${job[0]}` })));
       expect(call.jobIds).toEqual(call.jobs.map((job) => ids[job[0] as number]));
     }
-    await expect.poll(() => redis.zcard(keysOf(namespace, 'grouped').processing)).toBe(0);
+    await expect.poll(() => store.zcard(keysOf(namespace, 'grouped').processing)).toBe(0);
   });
 
   it('without a timeout, hands over what a take brought at once; with one, waits for the batch to fill', async () => {
@@ -285,9 +279,9 @@ describe('batch workers', () => {
     expect([...attempts.keys()].sort()).toEqual([...ids].sort());
     for (const id of ids) expect(attempts.get(id)).toEqual([0, 1]);
     const keys = keysOf(namespace, 'failing');
-    await expect.poll(() => redis.zcard(keys.processing)).toBe(0);
-    expect(await redis.zcard(keys.retry)).toBe(0);
-    expect(await redis.zcard(keys.dead)).toBe(0);
+    await expect.poll(() => store.zcard(keys.processing)).toBe(0);
+    expect(await store.zcard(keys.retry)).toBe(0);
+    expect(await store.zcard(keys.dead)).toBe(0);
   });
 
   it('retries only the items a FlumeBatchError names; the others are done', async () => {
@@ -300,7 +294,7 @@ describe('batch workers', () => {
     const filed = new Map<string, string>();
     await expect
       .poll(async () => {
-        for (const raw of await redis.zrange(keys.retry, '0', '-1')) {
+        for (const raw of await store.zrange(keys.retry, '0', '-1')) {
           const job = JSON.parse(raw);
           filed.set(job.jid, job.error_message);
         }
@@ -317,9 +311,9 @@ describe('batch workers', () => {
       expect(n % 2).toBe(1);
       expect(message).toBe(`mailbox ${n} full`);
     }
-    await expect.poll(() => redis.zcard(keys.processing)).toBe(0);
-    expect(await redis.zcard(keys.retry)).toBe(0);
-    expect(await redis.zcard(keys.dead)).toBe(0);
+    await expect.poll(() => store.zcard(keys.processing)).toBe(0);
+    expect(await store.zcard(keys.retry)).toBe(0);
+    expect(await store.zcard(keys.dead)).toBe(0);
   });
 
   it('counts batch jobs against maxDemand', async () => {

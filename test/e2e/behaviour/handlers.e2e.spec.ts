@@ -9,21 +9,13 @@ import {
   Handler,
   Worker,
   type FlumeModuleOptions,
-} from '../../lib/index.js';
-import { FlumeMetadataAccessor } from '../../lib/flume-metadata.accessor.js';
-import { Apps } from '../support/apps.js';
-import { CaptureLogger } from '../support/capture-logger.js';
-import { JobLog } from '../support/job-log.js';
-import {
-  deleteNamespace,
-  inspector,
-  keysOf,
-  namespaceKeys,
-  rawJob,
-  testConnection,
-  type TestRedis,
-  uniqueNamespace,
-} from '../support/redis.js';
+} from '../../../lib/index.js';
+import { FlumeMetadataAccessor } from '../../../lib/flume-metadata.accessor.js';
+import { Apps } from '../../support/apps.js';
+import { CaptureLogger } from '../../support/capture-logger.js';
+import { JobLog } from '../../support/job-log.js';
+import { keysOf, rawJob, testConnection, uniqueNamespace } from '../../support/redis.js';
+import { testStore, type TestStore } from '../../support/store.js';
 
 /** Every member a job must not reach writes here when it runs (or is read). */
 const touched: string[] = [];
@@ -98,16 +90,16 @@ describe('only handlers run', () => {
     namespace,
     logger: new CaptureLogger(),
   };
-  let redis: TestRedis;
+  let store: TestStore;
 
   beforeAll(() => {
-    redis = inspector();
+    store = testStore();
   });
 
   afterAll(async () => {
     await apps.closeAll();
-    await deleteNamespace(redis, namespace);
-    redis.disconnect();
+    await store.deleteNamespace(namespace);
+    store.close();
   });
 
   it('refuses at enqueue a method that is not a handler, by class or by name, writing nothing', async () => {
@@ -130,19 +122,19 @@ describe('only handlers run', () => {
         client.bulkEnqueue('guarded', [{ worker: GuardedWorker, function: method, args: [] }]),
       ).rejects.toThrow(`has no handler "${method}"`);
     }
-    expect(await namespaceKeys(redis, namespace)).toEqual([]);
+    expect(await store.namespaceKeys(namespace)).toEqual([]);
     expect(touched).toEqual([]);
     await apps.close(app);
     touched.length = 0;
   });
 
-  it('buries jobs from Redis naming anything but a handler, with the reason, without running it', async () => {
+  it('buries jobs from the store naming anything but a handler, with the reason, without running it', async () => {
     const app = await apps.boot(
       { ...options, pipelines: [{ name: 'guarded_pipeline', queue: 'guarded', maxDemand: 1 }] },
       [JobLog, GuardedWorker],
     );
     const log = app.get(JobLog);
-    await redis.rpush(
+    await store.rpush(
       keys.waiting,
       ...NOT_HANDLERS.map((method) =>
         rawJob({
@@ -167,9 +159,9 @@ describe('only handlers run', () => {
       ['perform', ['default']],
       ['archive', ['declared']],
     ]);
-    await expect.poll(() => redis.zcard(keys.dead)).toBe(NOT_HANDLERS.length);
+    await expect.poll(() => store.zcard(keys.dead)).toBe(NOT_HANDLERS.length);
     await expect.poll(() => touched).toEqual(['inheritedHandler:inherited']);
-    const dead = (await redis.zrange(keys.dead, '0', '-1')).map((m) => JSON.parse(m));
+    const dead = (await store.zrange(keys.dead, '0', '-1')).map((m) => JSON.parse(m));
     for (const method of NOT_HANDLERS) {
       const job = dead.find((d) => d.jid === `bad-${method}`);
       expect(job, method).toMatchObject({ class: 'GuardedWorker', function: method });

@@ -10,20 +10,12 @@ import {
   Handler,
   Worker,
   type FlumeModuleOptions,
-} from '../../lib/index.js';
-import { Apps } from '../support/apps.js';
-import { CaptureLogger } from '../support/capture-logger.js';
-import { JobLog } from '../support/job-log.js';
-import {
-  deleteNamespace,
-  inspector,
-  keysOf,
-  namespaceKeys,
-  rawJob,
-  testConnection,
-  type TestRedis,
-  uniqueNamespace,
-} from '../support/redis.js';
+} from '../../../lib/index.js';
+import { Apps } from '../../support/apps.js';
+import { CaptureLogger } from '../../support/capture-logger.js';
+import { JobLog } from '../../support/job-log.js';
+import { keysOf, rawJob, testConnection, uniqueNamespace } from '../../support/redis.js';
+import { testStore, type TestStore } from '../../support/store.js';
 
 @Worker('inbox')
 class InboxWorker {
@@ -59,16 +51,16 @@ describe('bad input', () => {
     logger,
     ...extra,
   });
-  let redis: TestRedis;
+  let store: TestStore;
 
   beforeAll(() => {
-    redis = inspector();
+    store = testStore();
   });
 
   afterAll(async () => {
     await apps.closeAll();
-    await deleteNamespace(redis, namespace);
-    redis.disconnect();
+    await store.deleteNamespace(namespace);
+    store.close();
   });
 
   describe('args and context that JSON cannot carry', () => {
@@ -81,7 +73,7 @@ describe('bad input', () => {
     });
 
     afterEach(async () => {
-      expect(await namespaceKeys(redis, namespace)).toEqual([]);
+      expect(await store.namespaceKeys(namespace)).toEqual([]);
     });
 
     const cycle: Record<string, unknown> = { name: 'loop' };
@@ -156,7 +148,7 @@ describe('bad input', () => {
     });
 
     afterEach(async () => {
-      expect(await namespaceKeys(redis, namespace)).toEqual([]);
+      expect(await store.namespaceKeys(namespace)).toEqual([]);
     });
 
     it('refuses a class without @Worker', async () => {
@@ -210,7 +202,7 @@ describe('bad input', () => {
     });
   });
 
-  describe('jobs in Redis that cannot run', () => {
+  describe('jobs in the store that cannot run', () => {
     it('buries each with the reason, and keeps running the next good job', async () => {
       const keys = keysOf(namespace, 'inbox');
       const app = await apps.boot(
@@ -240,7 +232,7 @@ describe('bad input', () => {
         noWorker: rawJob({ jid: 'j-nobody', queue: 'inbox', class: 'Nobody' }),
         otherQueue: rawJob({ jid: 'j-other', queue: 'inbox', class: 'ElsewhereWorker' }),
       };
-      await redis.rpush(
+      await store.rpush(
         keys.waiting,
         ...Object.values(bad),
         ...Object.values(unknown),
@@ -249,8 +241,8 @@ describe('bad input', () => {
 
       await log.untilCount(1, 'InboxWorker');
       expect(log.performed.map((p) => p.args[0])).toEqual(['good-1']);
-      await expect.poll(() => redis.zcard(keys.dead)).toBe(Object.keys(bad).length);
-      const dead = (await redis.zrange(keys.dead, '0', '-1')).map((m) => JSON.parse(m));
+      await expect.poll(() => store.zcard(keys.dead)).toBe(Object.keys(bad).length);
+      const dead = (await store.zrange(keys.dead, '0', '-1')).map((m) => JSON.parse(m));
       const byJid = (jid: string) => dead.find((job) => job.jid === jid);
       const unreadable = dead.filter((job) => job.jid === null);
 
@@ -266,8 +258,8 @@ describe('bad input', () => {
       expect(unreadable.find((job) => job.payload === bad.notObject).error_message).toBe(
         'payload is not a JSON object, got: [1,2,3]',
       );
-      await expect.poll(() => redis.zcard(keys.retry)).toBe(2);
-      const retrying = (await redis.zrange(keys.retry, '0', '-1')).map((m) => JSON.parse(m));
+      await expect.poll(() => store.zcard(keys.retry)).toBe(2);
+      const retrying = (await store.zrange(keys.retry, '0', '-1')).map((m) => JSON.parse(m));
       const retried = (jid: string) => retrying.find((job) => job.jid === jid);
       expect(retried('j-nobody')).toMatchObject({ retry_count: 1, class: 'Nobody' });
       expect(retried('j-nobody').error_message).toBe(
@@ -298,8 +290,8 @@ describe('bad input', () => {
       // The pipeline is still alive and well.
       await app.get(FlumeClient).enqueue('inbox', InboxWorker, 'archive', ['good-2']);
       await log.untilCount(1, 'InboxWorker.archive');
-      await expect.poll(() => redis.zcard(keys.processing)).toBe(0);
-      expect(await redis.llen(keys.waiting)).toBe(0);
+      await expect.poll(() => store.zcard(keys.processing)).toBe(0);
+      expect(await store.llen(keys.waiting)).toBe(0);
       await apps.close(app);
     });
   });
@@ -319,9 +311,9 @@ describe('boot-time errors', () => {
   });
 
   afterAll(async () => {
-    const redis = inspector();
-    await deleteNamespace(redis, namespace);
-    redis.disconnect();
+    const store = testStore();
+    await store.deleteNamespace(namespace);
+    store.close();
   });
 
   async function bootError(boot: () => Promise<INestApplicationContext>): Promise<Error> {

@@ -13,19 +13,13 @@ import {
   type FlumeEvent,
   type FlumeEventType,
   type FlumeModuleOptions,
-} from '../../lib/index.js';
-import { Apps } from '../support/apps.js';
-import { CaptureLogger } from '../support/capture-logger.js';
-import { within } from '../support/gate.js';
-import { JobLog } from '../support/job-log.js';
-import {
-  deleteNamespace,
-  inspector,
-  keysOf,
-  testConnection,
-  type TestRedis,
-  uniqueNamespace,
-} from '../support/redis.js';
+} from '../../../lib/index.js';
+import { Apps } from '../../support/apps.js';
+import { CaptureLogger } from '../../support/capture-logger.js';
+import { within } from '../../support/gate.js';
+import { JobLog } from '../../support/job-log.js';
+import { keysOf, testConnection, uniqueNamespace } from '../../support/redis.js';
+import { testStore, type TestStore } from '../../support/store.js';
 
 @Worker('ev', { name: 'ev-worker' })
 class EvWorker {
@@ -93,7 +87,7 @@ describe('instrumentation', () => {
   let app: INestApplicationContext;
   let off: INestApplicationContext;
   let events: FlumeEvents;
-  let redis: TestRedis;
+  let store: TestStore;
 
   const base: FlumeModuleOptions = {
     connection: testConnection(),
@@ -105,7 +99,7 @@ describe('instrumentation', () => {
   };
 
   beforeAll(async () => {
-    redis = inspector();
+    store = testStore();
     channels.start();
     app = await apps.boot(
       {
@@ -138,8 +132,8 @@ describe('instrumentation', () => {
   afterAll(async () => {
     channels.stop();
     await apps.closeAll();
-    await deleteNamespace(redis, namespace);
-    redis.disconnect();
+    await store.deleteNamespace(namespace);
+    store.close();
   });
 
   /** The first event of `type` about job `jobId`, from FlumeEvents.ofType. */
@@ -153,13 +147,13 @@ describe('instrumentation', () => {
 
   it('reports enqueue with the stored payload size', async () => {
     const client = app.get(FlumeClient);
-    // A queue no pipeline consumes: the payloads stay in Redis to be measured.
+    // A queue no pipeline consumes: the payloads stay in the store to be measured.
     await client.enqueue('ev-idle', 'RemoteWorker', ['a']);
     await client.bulkEnqueue('ev-idle', [
       { worker: 'RemoteWorker', args: ['b'] },
       { worker: 'RemoteWorker', args: ['cc'], context: { requestId: 'r1' } },
     ]);
-    const stored = await redis.lrange(keysOf(namespace, 'ev-idle').waiting, 0, -1);
+    const stored = await store.lrange(keysOf(namespace, 'ev-idle').waiting, 0, -1);
     const bytes = stored.map((payload) => Buffer.byteLength(payload));
     expect(ofQueue(seen, 'ev-idle')).toEqual([
       { type: 'enqueue', queue: 'ev-idle', count: 1, payloadBytes: bytes[0] },
@@ -251,7 +245,7 @@ describe('instrumentation', () => {
   it('a pipeline with instrument: false emits no job events', async () => {
     await app.get(FlumeClient).enqueue('ev-quiet', QuietWorker, ['q1']);
     await app.get(JobLog).untilCount(1, 'QuietWorker');
-    await expect.poll(() => redis.zcard(keysOf(namespace, 'ev-quiet').processing)).toBe(0);
+    await expect.poll(() => store.zcard(keysOf(namespace, 'ev-quiet').processing)).toBe(0);
     // Enqueue events are the module's (an enqueue knows no pipeline); nothing after it.
     expect(ofQueue(seen, 'ev-quiet').map((e) => e.type)).toEqual(['enqueue']);
   });
@@ -265,7 +259,7 @@ describe('instrumentation', () => {
     await log.untilCount(1, 'OffWorker');
     await log.untilCount(1, 'OnWorker');
     for (const queue of ['ev-off', 'ev-on']) {
-      await expect.poll(() => redis.zcard(keysOf(namespace, queue).processing)).toBe(0);
+      await expect.poll(() => store.zcard(keysOf(namespace, queue).processing)).toBe(0);
     }
     expect(ofQueue(seenOff, 'ev-off')).toEqual([]);
     expect(ofQueue(channels.events.slice(before), 'ev-off')).toEqual([]);

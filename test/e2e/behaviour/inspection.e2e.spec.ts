@@ -9,19 +9,13 @@ import {
   FlumeProducer,
   Worker,
   type JobSetName,
-} from '../../lib/index.js';
-import { Apps } from '../support/apps.js';
-import { CaptureLogger } from '../support/capture-logger.js';
-import { Gate } from '../support/gate.js';
-import { JobLog } from '../support/job-log.js';
-import {
-  deleteNamespace,
-  inspector,
-  keysOf,
-  testConnection,
-  type TestRedis,
-  uniqueNamespace,
-} from '../support/redis.js';
+} from '../../../lib/index.js';
+import { Apps } from '../../support/apps.js';
+import { CaptureLogger } from '../../support/capture-logger.js';
+import { Gate } from '../../support/gate.js';
+import { JobLog } from '../../support/job-log.js';
+import { keysOf, testConnection, uniqueNamespace } from '../../support/redis.js';
+import { testStore, type TestStore } from '../../support/store.js';
 
 /** Whether the flaky downstream works yet, and the gate the long job waits on. */
 @Injectable()
@@ -56,13 +50,13 @@ describe('inspection', () => {
   let producer: FlumeProducer;
   let log: JobLog;
   let world: World;
-  let redis: TestRedis;
+  let store: TestStore;
 
   const runs = (tag: string) =>
     log.performed.filter((p) => p.args[0] === tag).map((p) => p.args[1] as number);
 
   beforeAll(async () => {
-    redis = inspector();
+    store = testStore();
     app = await apps.boot(
       {
         connection: testConnection(),
@@ -85,8 +79,8 @@ describe('inspection', () => {
   afterAll(async () => {
     world?.gate.open();
     await apps.closeAll();
-    await deleteNamespace(redis, namespace);
-    redis.disconnect();
+    await store.deleteNamespace(namespace);
+    store.close();
   });
 
   it('counts waiting, processing, scheduled, retry and dead jobs of a queue, and pending jobs here', async () => {
@@ -94,11 +88,11 @@ describe('inspection', () => {
     await log.until(() => runs('long').length === 1, 'the long job to start');
 
     jids.retried = await client.enqueue('insp', InspWorker, ['flaky', 'retried']);
-    await expect.poll(() => redis.zcard(keys.retry)).toBe(1);
+    await expect.poll(() => store.zcard(keys.retry)).toBe(1);
 
     // Dead: out of retries at once, by hand (its retry_count says it had them all).
     jids.dead = 'dead-0001';
-    await redis.zadd(
+    await store.zadd(
       keys.dead,
       Date.now(),
       JSON.stringify({
@@ -216,7 +210,7 @@ describe('inspection', () => {
       .toEqual({ waiting: 0, processing: 1, scheduled: 0, retry: 0, dead: 0 });
     world.gate.open();
     await expect.poll(() => producer.pendingJobsCount('insp')).toBe(0);
-    await expect.poll(() => redis.zcard(keys.processing)).toBe(0);
+    await expect.poll(() => store.zcard(keys.processing)).toBe(0);
   });
 
   it('deletes a job of a set by id', async () => {

@@ -1,22 +1,14 @@
 import 'reflect-metadata';
 import type { INestApplicationContext } from '@nestjs/common';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { FlumeClient, Worker, type FlumeModuleOptions } from '../../lib/index.js';
-import type { Lease } from '../../lib/engine/lease.js';
-import { RedisStore } from '../../lib/engine/redis-store.js';
-import { Apps } from '../support/apps.js';
-import { CaptureLogger } from '../support/capture-logger.js';
-import { Gate } from '../support/gate.js';
-import { JobLog } from '../support/job-log.js';
-import {
-  deleteNamespace,
-  inspector,
-  keysOf,
-  rawJob,
-  testConnection,
-  type TestRedis,
-  uniqueNamespace,
-} from '../support/redis.js';
+import { FlumeClient, Worker, type FlumeModuleOptions } from '../../../lib/index.js';
+import type { Lease } from '../../../lib/engine/lease.js';
+import { Apps } from '../../support/apps.js';
+import { CaptureLogger } from '../../support/capture-logger.js';
+import { Gate } from '../../support/gate.js';
+import { JobLog } from '../../support/job-log.js';
+import { keysOf, rawJob, testConnection, uniqueNamespace } from '../../support/redis.js';
+import { testStore, type TestStore } from '../../support/store.js';
 
 /** The engine's own take script, run by hand: a "worker" that takes jobs and then dies. */
 
@@ -88,11 +80,11 @@ describe('recovery of abandoned jobs, and leases of long jobs', () => {
     logger,
   });
   const providers = [{ provide: JobLog, useValue: log }];
-  let redis: TestRedis;
+  let store: TestStore;
 
   /** Takes up to `count` waiting jobs of `queue` as a worker would, for `leaseMs`. */
   async function takeByHand(queue: string, count: number, leaseMs: number): Promise<Lease[]> {
-    const reply = await new RedisStore(redis).take(keysOf(namespace, queue), queue, {
+    const reply = await store.flumeStore().take(keysOf(namespace, queue), queue, {
       count,
       leaseMs,
       token: 'dead-worker',
@@ -105,7 +97,7 @@ describe('recovery of abandoned jobs, and leases of long jobs', () => {
   }
 
   beforeAll(() => {
-    redis = inspector();
+    store = testStore();
   });
 
   afterEach(async () => {
@@ -113,29 +105,29 @@ describe('recovery of abandoned jobs, and leases of long jobs', () => {
   });
 
   afterAll(async () => {
-    await deleteNamespace(redis, namespace);
-    redis.disconnect();
+    await store.deleteNamespace(namespace);
+    store.close();
   });
 
   it('hands back a job whose lease expired (its worker died) and runs it', async () => {
     const keys = keysOf(namespace, 'recover');
     await apps.boot(options('recover'), [...providers, RecoverWorker]);
     const payload = rawJob({ queue: 'recover', class: 'RecoverWorker', args: ['abandoned'] });
-    await redis.hset(keys.leases, '424242', payload);
-    await redis.zadd(keys.processing, Date.now() - 1, '424242');
+    await store.hset(keys.leases, '424242', payload);
+    await store.zadd(keys.processing, Date.now() - 1, '424242');
 
     await log.untilCount(1, 'RecoverWorker', 5_000);
     expect(log.performed.at(-1)!.args).toEqual(['abandoned']);
-    await expect.poll(() => redis.zcard(keys.processing)).toBe(0);
-    expect(await redis.llen(keys.waiting)).toBe(0);
-    expect(await redis.hlen(keys.leases)).toBe(0);
+    await expect.poll(() => store.zcard(keys.processing)).toBe(0);
+    expect(await store.llen(keys.waiting)).toBe(0);
+    expect(await store.hlen(keys.leases)).toBe(0);
     expect(logger.find(/Recovered 1 job\(s\) of .*\{recover\}/, 'warn')).toHaveLength(1);
   });
 
   it('runs a job taken by a worker that died once its lease runs out, not before', async () => {
     const keys = keysOf(namespace, 'recover');
     const payload = rawJob({ queue: 'recover', class: 'RecoverWorker', args: ['died-holding-it'] });
-    await redis.rpush(keys.waiting, payload);
+    await store.rpush(keys.waiting, payload);
     const leaseMs = 1_200;
     const takenAt = Date.now();
     const leases = await takeByHand('recover', 10, leaseMs);
@@ -143,9 +135,9 @@ describe('recovery of abandoned jobs, and leases of long jobs', () => {
     expect(leases[0].id).toMatch(/^\d+$/);
     expect(leases[0].payload).toBe(payload);
     // The processing set holds the lease id only; the payload is stored once, beside it.
-    expect(await redis.zrange(keys.processing, '0', '-1')).toEqual([leases[0].id]);
-    expect(await redis.hget(keys.leases, leases[0].id)).toBe(payload);
-    expect(await redis.llen(keys.waiting)).toBe(0);
+    expect(await store.zrange(keys.processing, '0', '-1')).toEqual([leases[0].id]);
+    expect(await store.hget(keys.leases, leases[0].id)).toBe(payload);
+    expect(await store.llen(keys.waiting)).toBe(0);
 
     const before = log.count('RecoverWorker');
     await apps.boot(options('recover'), [...providers, RecoverWorker]);
@@ -153,13 +145,13 @@ describe('recovery of abandoned jobs, and leases of long jobs', () => {
     const run = log.performed.at(-1)!;
     expect(run.args).toEqual(['died-holding-it']);
     expect(run.at).toBeGreaterThanOrEqual(takenAt + leaseMs);
-    await expect.poll(() => redis.zcard(keys.processing)).toBe(0);
+    await expect.poll(() => store.zcard(keys.processing)).toBe(0);
   });
 
   it('ignores the late acknowledgement of an expired lease: the new holder keeps its own', async () => {
     const keys = keysOf(namespace, 'held');
     const held = new HeldJobs();
-    await redis.rpush(keys.waiting, rawJob({ queue: 'held', class: 'HeldWorker', args: ['h1'] }));
+    await store.rpush(keys.waiting, rawJob({ queue: 'held', class: 'HeldWorker', args: ['h1'] }));
     const [oldLease] = await takeByHand('held', 1, 1);
 
     await apps.boot(options('held'), [
@@ -168,18 +160,18 @@ describe('recovery of abandoned jobs, and leases of long jobs', () => {
       HeldWorker,
     ]);
     await log.untilCount(1, 'HeldWorker', 5_000);
-    const [newLease] = await redis.zrange(keys.processing, '0', '-1');
+    const [newLease] = await store.zrange(keys.processing, '0', '-1');
     expect(newLease).toBeDefined();
     expect(newLease).not.toBe(oldLease.id);
-    const newPayload = JSON.parse((await redis.hget(keys.leases, newLease))!);
+    const newPayload = JSON.parse((await store.hget(keys.leases, newLease))!);
     expect(newPayload).toMatchObject({ jid: JSON.parse(oldLease.payload).jid, args: ['h1'] });
 
     // The first worker wakes up and acknowledges: that must not end the new lease.
-    expect(await new RedisStore(redis).ack(keys, [oldLease.id])).toBe(0);
-    expect(await redis.zrange(keys.processing, '0', '-1')).toEqual([newLease]);
-    expect(await redis.hexists(keys.leases, newLease)).toBe(1);
+    expect(await store.flumeStore().ack(keys, [oldLease.id])).toBe(0);
+    expect(await store.zrange(keys.processing, '0', '-1')).toEqual([newLease]);
+    expect(await store.hexists(keys.leases, newLease)).toBe(1);
     held.gate.open();
-    await expect.poll(() => redis.zcard(keys.processing)).toBe(0);
+    await expect.poll(() => store.zcard(keys.processing)).toBe(0);
     expect(log.count('HeldWorker')).toBe(1);
   });
 
@@ -194,18 +186,18 @@ describe('recovery of abandoned jobs, and leases of long jobs', () => {
     for (const tag of tags) await client.enqueue('long', LongWorker, [tag, runMs]);
 
     await log.untilCount(3, 'LongWorker:start', 5_000);
-    const [, firstScore] = await redis.zrange(keys.processing, '0', '0', 'WITHSCORES');
+    const [, firstScore] = await store.zrange(keys.processing, '0', '0', 'WITHSCORES');
     const firstDeadline = Number(firstScore);
     // Past the first deadline the lease must still be there, pushed further out.
     await expect
-      .poll(async () => Number((await redis.zrange(keys.processing, '0', '0', 'WITHSCORES'))[1]), {
+      .poll(async () => Number((await store.zrange(keys.processing, '0', '0', 'WITHSCORES'))[1]), {
         timeout: 3_000,
       })
       .toBeGreaterThan(firstDeadline);
 
     await log.untilCount(3, 'LongWorker:end', runMs + 5_000);
-    await expect.poll(() => redis.zcard(keys.processing)).toBe(0);
-    expect(await redis.llen(keys.waiting)).toBe(0);
+    await expect.poll(() => store.zcard(keys.processing)).toBe(0);
+    expect(await store.llen(keys.waiting)).toBe(0);
     const started = log.performed.filter((p) => p.worker === 'LongWorker:start');
     expect(started.map((p) => p.args[0]).sort()).toEqual(tags);
     // Nothing is left anywhere to hand out again, and nothing was recovered meanwhile.

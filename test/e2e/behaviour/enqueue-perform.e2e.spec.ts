@@ -2,15 +2,10 @@ import 'reflect-metadata';
 import { Injectable, type INestApplicationContext } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FlumeClient, FlumeModule, Handler, Worker } from '../../lib/index.js';
-import { JobLog } from '../support/job-log.js';
-import {
-  deleteNamespace,
-  inspector,
-  testConnection,
-  type TestRedis,
-  uniqueNamespace,
-} from '../support/redis.js';
+import { FlumeClient, FlumeModule, Handler, Worker } from '../../../lib/index.js';
+import { JobLog } from '../../support/job-log.js';
+import { testConnection, uniqueNamespace } from '../../support/redis.js';
+import { testStore, type TestStore } from '../../support/store.js';
 
 @Injectable()
 class Greeter {
@@ -50,10 +45,10 @@ describe('enqueue and perform', () => {
   let app: INestApplicationContext;
   let client: FlumeClient;
   let log: JobLog;
-  let redis: TestRedis;
+  let store: TestStore;
 
   beforeAll(async () => {
-    redis = inspector();
+    store = testStore();
     const moduleRef = await Test.createTestingModule({
       imports: [
         FlumeModule.forRoot({
@@ -71,8 +66,8 @@ describe('enqueue and perform', () => {
 
   afterAll(async () => {
     await app?.close();
-    await deleteNamespace(redis, namespace);
-    redis.disconnect();
+    await store.deleteNamespace(namespace);
+    store.close();
   });
 
   it('runs a job through a worker that gets its dependencies injected', async () => {
@@ -99,8 +94,8 @@ describe('enqueue and perform', () => {
     await log.untilCount(2, 'GreetWorker');
     await log.untilCount(2, 'renamed-worker');
     const processing = `${namespace}:queue:{default}:processing`;
-    await expect.poll(() => redis.zcard(processing)).toBe(0);
-    expect(await redis.llen(`${namespace}:queue:{default}`)).toBe(0);
+    await expect.poll(() => store.zcard(processing)).toBe(0);
+    expect(await store.llen(`${namespace}:queue:{default}`)).toBe(0);
   });
 
   it('counts waiting jobs per queue', async () => {
@@ -108,7 +103,7 @@ describe('enqueue and perform', () => {
     await client.enqueue(other, 'SomeRemoteWorker', [1]);
     await client.enqueue(other, 'SomeRemoteWorker', [2]);
     expect(await client.jobCounts([other, 'empty'])).toEqual({ [other]: 2, empty: 0 });
-    const [raw] = await redis.lrange(`${namespace}:queue:{${other}}`, 0, 0);
+    const [raw] = await store.lrange(`${namespace}:queue:{${other}}`, 0, 0);
     const job = JSON.parse(raw);
     expect(Object.keys(job)).toEqual([
       'jid',
@@ -141,7 +136,7 @@ describe('enqueue and perform', () => {
     );
     expect(ids).toHaveLength(4);
     expect(new Set(ids).size).toBe(4);
-    const stored = (await redis.lrange(`${namespace}:queue:{${queue}}`, 0, -1)).map((raw) =>
+    const stored = (await store.lrange(`${namespace}:queue:{${queue}}`, 0, -1)).map((raw) =>
       JSON.parse(raw),
     );
     expect(stored.map((job) => job.jid)).toEqual(ids);

@@ -7,19 +7,13 @@ import {
   FlumeTimeoutError,
   Worker,
   type JobContext,
-} from '../../lib/index.js';
-import { Apps } from '../support/apps.js';
-import { CaptureLogger } from '../support/capture-logger.js';
-import { Gate } from '../support/gate.js';
-import { JobLog } from '../support/job-log.js';
-import {
-  deleteNamespace,
-  inspector,
-  keysOf,
-  testConnection,
-  type TestRedis,
-  uniqueNamespace,
-} from '../support/redis.js';
+} from '../../../lib/index.js';
+import { Apps } from '../../support/apps.js';
+import { CaptureLogger } from '../../support/capture-logger.js';
+import { Gate } from '../../support/gate.js';
+import { JobLog } from '../../support/job-log.js';
+import { keysOf, testConnection, uniqueNamespace } from '../../support/redis.js';
+import { testStore, type TestStore } from '../../support/store.js';
 
 /** What a handler (or a service it calls) saw of FlumeContext.current(). */
 interface Seen {
@@ -125,10 +119,10 @@ describe('job context and timeouts', () => {
   let app: INestApplicationContext;
   let client: FlumeClient;
   let recorder: Recorder;
-  let redis: TestRedis;
+  let store: TestStore;
 
   beforeAll(async () => {
-    redis = inspector();
+    store = testStore();
     app = await apps.boot(
       {
         connection: testConnection(),
@@ -153,8 +147,8 @@ describe('job context and timeouts', () => {
   afterAll(async () => {
     for (const gate of recorder?.gates.values() ?? []) gate.open();
     await apps.closeAll();
-    await deleteNamespace(redis, namespace);
-    redis.disconnect();
+    await store.deleteNamespace(namespace);
+    store.close();
   });
 
   it('gives the handler, and services it calls, the job context, id, queue, worker, retry count and signal', async () => {
@@ -220,8 +214,8 @@ describe('job context and timeouts', () => {
     expect((reason as Error).message).toBe("Job ran longer than its worker's timeout of 100 ms");
 
     // Filed for a retry like any failure.
-    await expect.poll(() => redis.zcard(keys.retry), { interval: 20 }).toBe(1);
-    const filed = JSON.parse((await redis.zrange(keys.retry, '0', '0'))[0]);
+    await expect.poll(() => store.zcard(keys.retry), { interval: 20 }).toBe(1);
+    const filed = JSON.parse((await store.zrange(keys.retry, '0', '0'))[0]);
     expect(filed).toMatchObject({
       jid,
       retry_count: 1,
@@ -235,26 +229,26 @@ describe('job context and timeouts', () => {
       ['s1', 0],
       ['s1', 1],
     ]);
-    await expect.poll(() => redis.zcard(keys.processing)).toBe(0);
-    expect(await redis.zcard(keys.retry)).toBe(0);
-    expect(await redis.zcard(keys.dead)).toBe(0);
+    await expect.poll(() => store.zcard(keys.processing)).toBe(0);
+    expect(await store.zcard(keys.retry)).toBe(0);
+    expect(await store.zcard(keys.dead)).toBe(0);
   });
 
   it('a job that ignores its signal is settled at the timeout; its late end changes nothing', async () => {
     const keys = keysOf(namespace, 'stubborn');
     const jid = await client.enqueue('stubborn', StubbornWorker, ['st1']);
-    await expect.poll(() => redis.zcard(keys.dead)).toBe(1);
-    const [raw] = await redis.zrange(keys.dead, '0', '0');
+    await expect.poll(() => store.zcard(keys.dead)).toBe(1);
+    const [raw] = await store.zrange(keys.dead, '0', '0');
     expect(JSON.parse(raw)).toMatchObject({
       jid,
       error_message: "Job ran longer than its worker's timeout of 100 ms",
     });
-    expect(await redis.zcard(keys.processing)).toBe(0);
+    expect(await store.zcard(keys.processing)).toBe(0);
     recorder.gate('st1').open();
     await recorder.log.untilCount(1, 'stubborn:done');
     expect(recorder.log.count('stubborn:start')).toBe(1);
-    expect(await redis.zcard(keys.dead)).toBe(1);
-    expect(await redis.llen(keys.waiting)).toBe(0);
-    expect(await redis.zcard(keys.processing)).toBe(0);
+    expect(await store.zcard(keys.dead)).toBe(1);
+    expect(await store.llen(keys.waiting)).toBe(0);
+    expect(await store.zcard(keys.processing)).toBe(0);
   });
 });

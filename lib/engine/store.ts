@@ -1,0 +1,218 @@
+import type { QueueKeys } from './keys.js';
+import type { TakeReply } from './lease.js';
+
+/** What `settle` does with a job that did not succeed. */
+export type Settlement =
+  /** Filed in the retry set, due after `delayMs`, as `document` (its new retry count, error). */
+  | { kind: 'retry'; delayMs: number; document: string }
+  /** Filed in the dead set as `document`. */
+  | { kind: 'dead'; document: string }
+  /** A payload that cannot run: filed in the dead set verbatim beside `reason`. */
+  | { kind: 'aside'; reason: string; jid?: string };
+
+/** How every document the engine writes starts: `jid` is always the first field. */
+export function jidPrefix(jid: string): string {
+  return `{"jid":"${jid}"`;
+}
+
+/** A job for pushUnique. */
+export interface UniquePush {
+  jid: string;
+  payload: string;
+  /** The unique lock's key (the part after the queue's `:unique:`); none: a plain job. */
+  lock?: string;
+  ttlMs: number;
+  /** Due time (ms since the epoch) for a scheduled job; every job of one call alike. */
+  dueAt?: number;
+}
+
+/** One tick of a periodic job, for claimTick. */
+export interface TickClaim {
+  name: string;
+  /** The tick's time, ms since the epoch. */
+  tick: number;
+  /** A tick missed while every instance was down: claimed only after an earlier one was. */
+  catchUp: boolean;
+  jid: string;
+  payload: string;
+  unique?: { key: string; ttlMs: number };
+}
+
+export interface DeadSetBounds {
+  maxJobs: number;
+  maxAgeMs: number;
+}
+
+/** How many jobs of a queue are where. */
+export interface QueueStats {
+  waiting: number;
+  /** Leased by a worker (running, or about to). */
+  processing: number;
+  scheduled: number;
+  retry: number;
+  dead: number;
+}
+
+export interface TakeRequest {
+  /** Most jobs to lease. */
+  count: number;
+  leaseMs: number;
+  /** Names the record of this take (see abandonTake); `previous` names the last one. */
+  token: string;
+  previous: string;
+  recordMs: number;
+  /** Larger payloads are set aside in the dead set, never leased. */
+  maxPayloadBytes: number;
+  dead: DeadSetBounds;
+}
+
+/**
+ * Where jobs are kept, in the engine's words (jobs, leases, sets), never a backend's:
+ * the pipelines, acker, taker, maintenance tasks, enqueuer, inspector, pauses and
+ * rate limits speak only this. Two stores implement it with the same semantics:
+ * RedisStore (the Lua scripts in lua/ define them, and each method names its script)
+ * and MemoryStore (memory/, one process). Each call is atomic: nothing else sees a
+ * job half way between two places.
+ */
+export interface FlumeStore {
+  // --- Taking and settling leased jobs ---
+
+  /** Leases up to `count` waiting jobs, oldest first (take-8.lua). */
+  take(keys: QueueKeys, queue: string, request: TakeRequest): Promise<TakeReply>;
+  /** Deletes the record of take `token` (its reply arrived; nothing to abandon). */
+  forgetTake(keys: QueueKeys, token: string): Promise<void>;
+  /** Hands back the jobs of take `token` if it ran but its reply was lost; resolves to how many. */
+  abandonTake(keys: QueueKeys, token: string): Promise<number>;
+  /** Ends the leases of jobs that succeeded; resolves to how many were still held. */
+  ack(keys: QueueKeys, ids: readonly string[]): Promise<number>;
+  /** Extends leases `ids` by `leaseMs` from now; resolves to how many were still held. */
+  renew(keys: QueueKeys, ids: readonly string[], leaseMs: number): Promise<number>;
+  /** Ends lease `id` and files its job; false when the lease was already gone. */
+  settle(
+    keys: QueueKeys,
+    queue: string,
+    id: string,
+    settlement: Settlement,
+    dead: DeadSetBounds,
+  ): Promise<boolean>;
+  /** Hands leased jobs back to the head of their queue unchanged; resolves to how many. */
+  requeue(keys: QueueKeys, ids: readonly string[]): Promise<number>;
+  /**
+   * Resolves once the queue has a job (at once when it has one), without taking it;
+   * or after `seconds`, or when `signal` aborts. On Redis it blocks a connection: call
+   * it on the store a backend made for one pipeline's waits (StoreBackend.blocking).
+   */
+  waitForJobs(keys: QueueKeys, seconds: number, signal: AbortSignal): Promise<void>;
+
+  // --- Maintenance ---
+
+  /** Moves due scheduled and retry jobs to the queue; `nextDueMs` is -1 when none waits. */
+  promote(keys: QueueKeys, limit: number): Promise<{ moved: number; nextDueMs: number }>;
+  /**
+   * Hands jobs with expired leases back to their queue; a job recovered more than
+   * `maxRecoveries` times goes to the dead set instead (resolves to those documents).
+   */
+  recover(
+    keys: QueueKeys,
+    queue: string,
+    limit: number,
+    maxRecoveries: number,
+    dead: DeadSetBounds,
+  ): Promise<{ handedBack: number; buried: string[] }>;
+
+  // --- New jobs ---
+
+  /** Appends a job to its queue. */
+  push(keys: QueueKeys, payload: string): Promise<void>;
+  /** Appends jobs to their queue, all or none; `chunk` bounds the size of one command. */
+  pushMany(keys: QueueKeys, payloads: readonly string[], chunk: number): Promise<void>;
+  /** Files a job to run at `dueAt` (ms since the epoch). */
+  schedule(keys: QueueKeys, payload: string, dueAt: number): Promise<void>;
+  /**
+   * Adds jobs each only while no job holds its unique lock, taking the lock with it
+   * (enqueue-unique-n.lua); to the waiting list, or the scheduled set when `dueAt` is
+   * given. Resolves to, per job, the id of the job holding its lock (its own when added).
+   */
+  pushUnique(keys: QueueKeys, jobs: readonly UniquePush[]): Promise<string[]>;
+  /** Releases unique lock `lock` if job `jid` still holds it (release-unique-1.lua). */
+  releaseUnique(keys: QueueKeys, lock: string, jid: string): Promise<void>;
+
+  // --- Periodic jobs ---
+
+  /**
+   * Claims a tick of a periodic job and enqueues its job (claim-tick-4.lua), unless it
+   * was claimed (or a later one), the job is paused, or its unique lock is held.
+   * `waitMs` > 0: not due yet by the store's clock, nothing done.
+   */
+  claimTick(keys: QueueKeys, claim: TickClaim): Promise<{ enqueued: boolean; waitMs: number }>;
+  /** Last tick claimed (ms) and paused state of periodic jobs `names` of one queue. */
+  periodicState(
+    keys: QueueKeys,
+    names: readonly string[],
+  ): Promise<{ lastTick?: number; paused: boolean }[]>;
+  /** Pauses (or resumes) periodic job `name` for every instance. */
+  setPeriodicPaused(keys: QueueKeys, name: string, paused: boolean): Promise<void>;
+
+  // --- Inspection ---
+
+  /** Waiting jobs of each queue. */
+  waitingCounts(keys: readonly QueueKeys[]): Promise<number[]>;
+  /** How many jobs of one queue are where. */
+  stats(keys: QueueKeys): Promise<QueueStats>;
+  /** Members of a job set with their scores, from `offset`, lowest score first. */
+  range(
+    setKey: string,
+    offset: number,
+    limit: number,
+  ): Promise<{ member: string; score: number }[]>;
+  /** Finds a member of a job set by job id: documents start with `{"jid":"<id>"`. */
+  findByJid(setKey: string, jid: string): Promise<string | undefined>;
+  /** The first waiting payload of job `jid`, read in chunks. */
+  findWaiting(keys: QueueKeys, jid: string): Promise<string | undefined>;
+  /** The leased job `jid`: its payload and lease deadline (ms). */
+  findLeased(
+    keys: QueueKeys,
+    jid: string,
+  ): Promise<{ payload: string; deadline: number } | undefined>;
+  /** The score of `member` in a job set (due time or time of death, ms); null when gone. */
+  score(setKey: string, member: string): Promise<number | null>;
+  /** Moves `member` of set `from` to the tail of the queue as `payload`; false when gone. */
+  moveToQueue(from: string, keys: QueueKeys, member: string, payload: string): Promise<boolean>;
+  /** Deletes `member` of a job set; false when it was gone. */
+  remove(setKey: string, member: string): Promise<boolean>;
+
+  // --- Rate limits ---
+
+  /**
+   * Takes up to `wanted` permits of the rate limit whose window is `key`; members
+   * are `prefix1..prefixN`. Resolves to the permits granted and, when none was, how
+   * long until one frees, and the time (the store's clock, ms) they are stamped with.
+   */
+  limit(
+    key: string,
+    count: number,
+    windowMs: number,
+    wanted: number,
+    prefix: string,
+  ): Promise<{ granted: number; waitMs: number; stampedAt: number }>;
+  /** Moves permits still in the window later, to `atMs` (never earlier). */
+  restampPermits(key: string, members: readonly string[], atMs: number): Promise<void>;
+  /** Gives back permits taken with `limit` but not used. */
+  releasePermits(key: string, members: readonly string[]): Promise<void>;
+
+  // --- Pauses for every instance ---
+
+  /** Names of the pipelines paused for every instance. */
+  pausedPipelines(key: string): Promise<string[]>;
+  /** Stores (or lifts) the pause of `names` for every instance. */
+  setPaused(key: string, names: readonly string[], paused: boolean): Promise<void>;
+
+  // --- Readiness ---
+
+  /** Whether the store answers now (false while Redis is away or connecting). */
+  readonly isReady: boolean;
+  /** Whether the store is closed for good: nothing sent to it will get through. */
+  readonly isClosed: boolean;
+  /** Resolves once the store answers (at once when it does), or when `signal` aborts. Never rejects. */
+  ready(signal: AbortSignal): Promise<void>;
+}
