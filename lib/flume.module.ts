@@ -9,6 +9,7 @@ import { DiscoveryModule } from '@nestjs/core';
 import { FlumeConfigError } from './engine/index.js';
 import { FlumeClient } from './flume.client.js';
 import { FlumeEvents } from './flume.events.js';
+import { FlumeEventExplorer } from './events/flume-event.explorer.js';
 import { FlumeInspector } from './flume.inspector.js';
 import { FlumeExplorer } from './flume.explorer.js';
 import { FlumeMetadataAccessor } from './flume-metadata.accessor.js';
@@ -42,6 +43,7 @@ const CORE_PROVIDERS: Provider[] = [
   FlumeProducer,
   FlumeClient,
   FlumeEvents,
+  FlumeEventExplorer,
   FlumeInspector,
   FlumeTesting,
   testModeProvider,

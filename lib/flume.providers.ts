@@ -12,6 +12,7 @@ import {
   type ResolvedOptions,
 } from './engine/index.js';
 import { injectedPipelines } from './decorators/injected-pipelines.js';
+import { withEventListeners } from './events/event-listeners.js';
 import { FlumeProducer } from './flume.producer.js';
 import { pipelineNotProvided } from './flume.messages.js';
 import {
@@ -43,9 +44,9 @@ export const loggerProvider: Provider = {
 /** Options validated with defaults applied: a bad option fails the boot here. */
 export const resolvedOptionsProvider: Provider = {
   provide: FLUME_RESOLVED_OPTIONS,
-  useFactory: (raw: FlumeOptions, testMode: FlumeTestMode | null) =>
-    resolveOptions(withTestMode(raw, testMode)),
-  inject: [FLUME_MODULE_OPTIONS, FLUME_TEST_MODE],
+  useFactory: (raw: FlumeOptions, testMode: FlumeTestMode | null, modules: ModulesContainer) =>
+    resolveOptions(withEventListeners(withTestMode(raw, testMode), modules)),
+  inject: [FLUME_MODULE_OPTIONS, FLUME_TEST_MODE, ModulesContainer],
 };
 
 /** The registry @Worker classes are discovered into. */

@@ -8,6 +8,7 @@ export { Handler } from './decorators/handler.decorator.js';
 export { Batch } from './decorators/batch.decorator.js';
 export { InjectPipeline } from './decorators/inject-pipeline.decorator.js';
 export { FlumeEvents } from './flume.events.js';
+export { OnFlumeEvent, type FlumeEventOf } from './events/index.js';
 export { FlumeInspector } from './flume.inspector.js';
 export { getPipelineToken } from './flume.constants.js';
 export { FlumeTestingModule } from './testing/flume-testing.module.js';
