@@ -1,6 +1,7 @@
 import { Inject, Injectable, type Type } from '@nestjs/common';
 import {
   asSentence,
+  checkQueueName,
   FlumeWorkerError,
   isHandlerMethod,
   notAHandler,
@@ -12,6 +13,7 @@ import {
 import { FlumeMetadataAccessor } from './flume-metadata.accessor.js';
 import { FLUME_JOB_SINK, FLUME_REGISTRY, FLUME_RESOLVED_OPTIONS } from './flume.constants.js';
 import { enqueueOfWorkerNotProvided } from './flume.messages.js';
+import { FlumeQueue } from './queues/flume-queue.js';
 import type {
   BulkJob,
   EnqueueOptions,
@@ -192,6 +194,15 @@ export class FlumeClient {
       return { queue, worker: target.name, function: target.method, args: job.args, context };
     });
     return this.sink.bulkEnqueue(queue, newJobs);
+  }
+
+  /**
+   * The handle of queue `name`: these methods bound to it (what `@InjectQueue(name)`
+   * injects). A FlumePayloadError for a name Redis keys cannot carry.
+   */
+  queue(name: string): FlumeQueue {
+    checkQueueName(name);
+    return new FlumeQueue(this, name);
   }
 
   /** Waiting jobs of each queue: `{ [queue]: count }`. */

@@ -10,6 +10,7 @@ import { FlumeConfigError } from './engine/index.js';
 import { FlumeClient } from './flume.client.js';
 import { FlumeEvents } from './flume.events.js';
 import { FlumeEventExplorer } from './events/flume-event.explorer.js';
+import { createQueueProviders } from './queues/queue.providers.js';
 import { FlumeInspector } from './flume.inspector.js';
 import { FlumeExplorer } from './flume.explorer.js';
 import { FlumeMetadataAccessor } from './flume-metadata.accessor.js';
@@ -109,6 +110,7 @@ export class FlumeModule {
     async: boolean,
   ): DynamicModule {
     const unprovided = createUnprovidedPipelineProviders(pipelineNames, async);
+    const queues = createQueueProviders();
     const core: DynamicModule = {
       global: true,
       module: FlumeCoreModule,
@@ -118,6 +120,7 @@ export class FlumeModule {
         ...CORE_PROVIDERS,
         ...createPipelineProviders(pipelineNames),
         ...unprovided,
+        ...queues,
       ],
       exports: [
         FlumeClient,
@@ -127,6 +130,7 @@ export class FlumeModule {
         FlumeTesting,
         ...pipelineNames.map(getPipelineToken),
         ...unprovided.map((provider) => provider.provide),
+        ...queues.map((provider) => provider.provide),
       ],
     };
     return { module: FlumeModule, imports: [core], providers: [FlumeShutdown], exports: [core] };
