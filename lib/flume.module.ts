@@ -17,7 +17,13 @@ import { FlumeMetadataAccessor } from './flume-metadata.accessor.js';
 import { FlumeProducer } from './flume.producer.js';
 import { FlumeTesting } from './testing/flume-testing.js';
 import { testModeProvider } from './testing/test-mode.provider.js';
-import { FLUME_MODULE_OPTIONS, getPipelineToken } from './flume.constants.js';
+import {
+  FLUME_ENGINE,
+  FLUME_LOGGER,
+  FLUME_MODULE_OPTIONS,
+  FLUME_RESOLVED_OPTIONS,
+  getPipelineToken,
+} from './flume.constants.js';
 import {
   createAsyncOptionsProviders,
   createPipelineProviders,
@@ -131,6 +137,10 @@ export class FlumeModule {
         ...pipelineNames.map(getPipelineToken),
         ...unprovided.map((provider) => provider.provide),
         ...queues.map((provider) => provider.provide),
+        // Internal tokens, for the integrations (nestjs-flume/prometheus, /terminus, /otel).
+        FLUME_ENGINE,
+        FLUME_LOGGER,
+        FLUME_RESOLVED_OPTIONS,
       ],
     };
     return { module: FlumeModule, imports: [core], providers: [FlumeShutdown], exports: [core] };
