@@ -14,6 +14,7 @@ const pkg = JSON.parse(readFileSync(resolve(ROOT, 'package.json'), 'utf8'));
 /** Each integration: its subpath, its optional peer, and a name it exports. */
 const INTEGRATIONS = [
   { subpath: 'prometheus', peer: 'prom-client', exports: 'FlumeMetricsModule' },
+  { subpath: 'terminus', peer: '@nestjs/terminus', exports: 'FlumeHealthIndicator' },
 ];
 const SUBPATHS = INTEGRATIONS.map((i) => i.subpath);
 
