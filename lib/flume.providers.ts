@@ -13,6 +13,7 @@ import {
 } from './engine/index.js';
 import { injectedPipelines } from './decorators/injected-pipelines.js';
 import { withEventListeners } from './events/event-listeners.js';
+import { FLUME_HOOKS, type FlumeHooks } from './integrations/flume-hooks.js';
 import { FlumeProducer } from './flume.producer.js';
 import { pipelineNotProvided } from './flume.messages.js';
 import {
@@ -44,9 +45,22 @@ export const loggerProvider: Provider = {
 /** Options validated with defaults applied: a bad option fails the boot here. */
 export const resolvedOptionsProvider: Provider = {
   provide: FLUME_RESOLVED_OPTIONS,
-  useFactory: (raw: FlumeOptions, testMode: FlumeTestMode | null, modules: ModulesContainer) =>
-    resolveOptions(withEventListeners(withTestMode(raw, testMode), modules)),
-  inject: [FLUME_MODULE_OPTIONS, FLUME_TEST_MODE, ModulesContainer],
+  useFactory: (
+    raw: FlumeOptions,
+    testMode: FlumeTestMode | null,
+    modules: ModulesContainer,
+    hooks: FlumeHooks | undefined,
+  ): ResolvedOptions => {
+    const resolved = resolveOptions(withEventListeners(withTestMode(raw, testMode), modules));
+    if (hooks?.wrapRun) resolved.wrapRun = hooks.wrapRun;
+    return resolved;
+  },
+  inject: [
+    FLUME_MODULE_OPTIONS,
+    FLUME_TEST_MODE,
+    ModulesContainer,
+    { token: FLUME_HOOKS, optional: true },
+  ],
 };
 
 /** The registry @Worker classes are discovered into. */

@@ -25,6 +25,11 @@ export interface Job {
   error_message?: string;
   /** Stack of the last failure. */
   error_backtrace?: string;
+  /**
+   * Trace context of the enqueue (W3C `traceparent`, `tracestate`), written when a
+   * tracing integration is on, so the job's run joins the enqueue's trace.
+   */
+  trace_context?: Record<string, string>;
 }
 
 /** Current time as Flume stores it: Unix seconds with millisecond precision. */

@@ -4,6 +4,7 @@ import { FlumeConfigError } from './errors/index.js';
 import { keyNameProblem } from './keys.js';
 import type { FlumeLogger } from './logger.js';
 import { integerAtLeast, isBoolean, option, rejectUnknown } from './option-checks.js';
+import type { RunWrapper } from './invocation.js';
 import { describe } from './payload.js';
 import {
   resolvePipelines,
@@ -99,6 +100,8 @@ export interface ResolvedOptions {
   maxRecoveries: number;
   runPipelines: string[];
   testing: FlumeTestMode | undefined;
+  /** Runs each handler call (see RunWrapper); set by an integration, not an option. */
+  wrapRun?: RunWrapper;
 }
 
 const KNOWN_OPTIONS = [

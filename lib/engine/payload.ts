@@ -61,6 +61,8 @@ export interface NewJob {
   function?: string;
   args: unknown[];
   context?: Record<string, unknown>;
+  /** Trace context to store in the job's `trace_context` (set by a tracing integration). */
+  traceContext?: Record<string, string>;
 }
 
 /**
@@ -96,6 +98,7 @@ export function encodeNewJob(
     enqueued_at: unixSeconds(now),
   };
   if (job.context !== undefined) stored.context = job.context;
+  if (job.traceContext !== undefined) stored.trace_context = traceCarrier(job.traceContext);
   const payload = JSON.stringify(stored);
   // A UTF-16 unit is at most 3 UTF-8 bytes: only long payloads need counting.
   if (payload.length * 3 > maxBytes && Buffer.byteLength(payload) > maxBytes) {
@@ -105,6 +108,11 @@ export function encodeNewJob(
     );
   }
   return { jid, payload };
+}
+
+/** A trace context carrier as stored: its string entries only. */
+function traceCarrier(carrier: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(carrier).filter(([, v]) => typeof v === 'string'));
 }
 
 /** Encodes a job read back from Redis after its fields changed (a retry, a death). */
