@@ -15,6 +15,7 @@ const pkg = JSON.parse(readFileSync(resolve(ROOT, 'package.json'), 'utf8'));
 const INTEGRATIONS = [
   { subpath: 'prometheus', peer: 'prom-client', exports: 'FlumeMetricsModule' },
   { subpath: 'terminus', peer: '@nestjs/terminus', exports: 'FlumeHealthIndicator' },
+  { subpath: 'otel', peer: '@opentelemetry/api', exports: 'FlumeTracingModule' },
 ];
 const SUBPATHS = INTEGRATIONS.map((i) => i.subpath);
 
