@@ -6,7 +6,10 @@ import {
   type Provider,
 } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
-import { FlumeConfigError } from './engine/index.js';
+import { describe, FlumeConfigError } from './engine/index.js';
+import { FLUME_FEATURE_PIPELINES } from './features/feature-pipelines.js';
+import type { FlumeFeatureOptions } from './features/feature.interfaces.js';
+import { FlumeFeatureModule } from './features/flume-feature.module.js';
 import { FlumeClient } from './flume.client.js';
 import { FlumeEvents } from './flume.events.js';
 import { FlumeEventExplorer } from './events/flume-event.explorer.js';
@@ -92,6 +95,32 @@ export class FlumeModule {
           .filter((name) => typeof name === 'string')
       : [];
     return this.build([{ provide: FLUME_MODULE_OPTIONS, useValue: options }], names, [], false);
+  }
+
+  /**
+   * Declares the pipelines of a feature module's workers in that module, instead of in
+   * the root module's `forRoot`. Import `FlumeModule.forRoot` (or `forRootAsync`) once
+   * in the root module as usual; each feature module imports `forFeature`:
+   *
+   * ```ts
+   * @Module({
+   *   imports: [FlumeModule.forFeature({ pipelines: [{ name: 'mail', queue: 'emails' }] })],
+   *   providers: [Mailer],
+   * })
+   * export class MailModule {}
+   * ```
+   */
+  static forFeature(options: FlumeFeatureOptions): DynamicModule {
+    if (!Array.isArray(options?.pipelines)) {
+      throw new FlumeConfigError(
+        'FlumeModule.forFeature expects { pipelines: [{ name, queue, ... }] }, ' +
+          `got: ${describe(options)}`,
+      );
+    }
+    return {
+      module: FlumeFeatureModule,
+      providers: [{ provide: FLUME_FEATURE_PIPELINES, useValue: options.pipelines }],
+    };
   }
 
   /** Registers the module with options from a factory (e.g. `ConfigService`). */

@@ -13,6 +13,7 @@ import {
 } from './engine/index.js';
 import { injectedPipelines } from './decorators/injected-pipelines.js';
 import { withEventListeners } from './events/event-listeners.js';
+import { featurePipelines, withFeaturePipelines } from './features/feature-pipelines.js';
 import { FLUME_HOOKS, type FlumeHooks } from './integrations/flume-hooks.js';
 import { FlumeProducer } from './flume.producer.js';
 import { pipelineNotProvided } from './flume.messages.js';
@@ -51,7 +52,8 @@ export const resolvedOptionsProvider: Provider = {
     modules: ModulesContainer,
     hooks: FlumeHooks | undefined,
   ): ResolvedOptions => {
-    const resolved = resolveOptions(withEventListeners(withTestMode(raw, testMode), modules));
+    const withFeatures = withFeaturePipelines(withTestMode(raw, testMode), modules);
+    const resolved = resolveOptions(withEventListeners(withFeatures, modules));
     if (hooks?.wrapRun) resolved.wrapRun = hooks.wrapRun;
     return resolved;
   },
@@ -103,7 +105,8 @@ export function createPipelineProviders(names: readonly string[]): Provider[] {
  * it Nest would fail with its generic "can't resolve dependencies"; with it, a class of
  * this app that injects the name gets a FlumeConfigError naming the fix. A class of
  * another app in the same process (the name is recorded process-wide) is not ours to
- * judge, so the provider is then an unused `undefined`.
+ * judge, so the provider is then an unused `undefined`. A name a feature module declares
+ * (FlumeModule.forFeature) gets that pipeline's handle.
  */
 export function createUnprovidedPipelineProviders(
   provided: readonly string[],
@@ -112,7 +115,9 @@ export function createUnprovidedPipelineProviders(
   const missing = [...injectedPipelines()].filter(([name]) => !provided.includes(name));
   return missing.map(([name, injectingClasses]) => ({
     provide: getPipelineToken(name),
-    useFactory: (modules: ModulesContainer) => {
+    useFactory: (modules: ModulesContainer, producer: FlumeProducer) => {
+      // Declared by a feature module (FlumeModule.forFeature): known once options resolved.
+      if (featurePipelines(modules).some((p) => p?.name === name)) return producer.pipeline(name);
       const here = classesOfApp(modules).filter((c) => injectingClasses.has(c));
       if (here.length === 0) return undefined;
       throw new FlumeConfigError(
@@ -124,7 +129,7 @@ export function createUnprovidedPipelineProviders(
         ),
       );
     },
-    inject: [ModulesContainer],
+    inject: [ModulesContainer, FlumeProducer],
   }));
 }
 

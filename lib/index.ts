@@ -22,6 +22,7 @@ export type {
   FlumeTestingModuleOptions,
   FlumeTestJob,
 } from './testing/testing.interfaces.js';
+export type { FlumeFeatureOptions } from './features/feature.interfaces.js';
 export type {
   FlumeModuleOptions,
   FlumeModuleAsyncOptions,
