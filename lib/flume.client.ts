@@ -14,7 +14,7 @@ import {
 import { FlumeMetadataAccessor } from './flume-metadata.accessor.js';
 import { FLUME_JOB_SINK, FLUME_REGISTRY, FLUME_RESOLVED_OPTIONS } from './flume.constants.js';
 import { enqueueOfWorkerNotProvided } from './flume.messages.js';
-import { FLUME_HOOKS, type EnqueueWrapper, type FlumeHooks } from './integrations/flume-hooks.js';
+import { FLUME_HOOKS, type EnqueueWrapper, type FlumeHooks } from './flume.hooks.js';
 import { FlumeQueue } from './queues/flume-queue.js';
 import type {
   BulkJob,

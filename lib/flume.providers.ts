@@ -14,7 +14,7 @@ import {
 import { injectedPipelines } from './decorators/injected-pipelines.js';
 import { withEventListeners } from './events/event-listeners.js';
 import { featurePipelines, withFeaturePipelines } from './features/feature-pipelines.js';
-import { FLUME_HOOKS, type FlumeHooks } from './integrations/flume-hooks.js';
+import { FLUME_HOOKS, type FlumeHooks } from './flume.hooks.js';
 import { FlumeProducer } from './flume.producer.js';
 import { pipelineNotProvided } from './flume.messages.js';
 import {

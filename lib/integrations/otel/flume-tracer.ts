@@ -14,7 +14,7 @@ import {
   type Tracer,
 } from '@opentelemetry/api';
 import type { Job, NewJob, RunCall } from '../../engine/index.js';
-import type { FlumeHooks } from '../flume-hooks.js';
+import type { FlumeHooks } from '../../flume.hooks.js';
 import type { FlumeTracingOptions } from './flume-tracing.options.js';
 import * as attr from './semconv.js';
 

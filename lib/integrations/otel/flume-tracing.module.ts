@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { FLUME_HOOKS } from '../flume-hooks.js';
+import { FLUME_HOOKS } from '../../flume.hooks.js';
 import { FlumeTracer } from './flume-tracer.js';
 import type { FlumeTracingOptions } from './flume-tracing.options.js';
 

@@ -1,4 +1,4 @@
-import type { NewJob, RunWrapper } from '../engine/index.js';
+import type { NewJob, RunWrapper } from './engine/index.js';
 
 /**
  * Runs `enqueue` (one enqueue call's write) around what an integration needs, e.g.
