@@ -1,17 +1,21 @@
-import { Inject, Injectable, type Type } from '@nestjs/common';
+import { Inject, Injectable, Optional, type Type } from '@nestjs/common';
 import {
   asSentence,
+  checkQueueName,
   FlumeWorkerError,
   isHandlerMethod,
   notAHandler,
   queuesRunHere,
   type JobSink,
+  type NewJob,
   type ResolvedOptions,
   type WorkerRegistry,
 } from './engine/index.js';
 import { FlumeMetadataAccessor } from './flume-metadata.accessor.js';
 import { FLUME_JOB_SINK, FLUME_REGISTRY, FLUME_RESOLVED_OPTIONS } from './flume.constants.js';
 import { enqueueOfWorkerNotProvided } from './flume.messages.js';
+import { FLUME_HOOKS, type EnqueueWrapper, type FlumeHooks } from './flume.hooks.js';
+import { FlumeQueue } from './queues/flume-queue.js';
 import type {
   BulkJob,
   EnqueueOptions,
@@ -42,13 +46,18 @@ export class FlumeClient {
   /** Queues whose jobs this process runs: a worker class for them must be registered here. */
   private readonly runHere: ReadonlySet<string>;
 
+  /** Around each write: a tracing integration's producer span, when one is imported. */
+  private readonly wrapEnqueue?: EnqueueWrapper;
+
   constructor(
     @Inject(FLUME_JOB_SINK) private readonly sink: JobSink,
     @Inject(FLUME_REGISTRY) private readonly registry: WorkerRegistry,
     @Inject(FLUME_RESOLVED_OPTIONS) options: ResolvedOptions,
     private readonly metadata: FlumeMetadataAccessor,
+    @Optional() @Inject(FLUME_HOOKS) hooks?: FlumeHooks,
   ) {
     this.runHere = queuesRunHere(options);
+    this.wrapEnqueue = hooks?.wrapEnqueue;
   }
 
   /** Enqueues a job for the worker's `perform` (or its `@Worker({ method })`); resolves to the job id. */
@@ -79,7 +88,7 @@ export class FlumeClient {
   // async: a bad worker or args rejects the promise, as for enqueueIn/enqueueAt, instead
   // of throwing synchronously past a caller's .catch().
   async enqueue(queue: string, worker: WorkerRef, ...rest: Rest): Promise<string> {
-    return this.sink.enqueue(this.newJob(queue, worker, rest));
+    return this.write(queue, [this.newJob(queue, worker, rest)], ([job]) => this.sink.enqueue(job));
   }
 
   /** Enqueues a job to run `delayMs` from now; resolves to the job id. */
@@ -124,7 +133,9 @@ export class FlumeClient {
         `enqueueIn: expected delayMs to be a non-negative number of ms, got: ${String(delayMs)}`,
       );
     }
-    return this.sink.enqueueAt(this.newJob(queue, worker, rest), Date.now() + delayMs);
+    const dueAt = Date.now() + delayMs;
+    const job = this.newJob(queue, worker, rest);
+    return this.write(queue, [job], ([traced]) => this.sink.enqueueAt(traced, dueAt));
   }
 
   /** Enqueues a job to run at `at`; resolves to the job id. A time in the past runs at once. */
@@ -162,7 +173,8 @@ export class FlumeClient {
     if (!(at instanceof Date) || Number.isNaN(at.getTime())) {
       throw new FlumeWorkerError(`enqueueAt: expected a valid Date, got: ${String(at)}`);
     }
-    return this.sink.enqueueAt(this.newJob(queue, worker, rest), at.getTime());
+    const job = this.newJob(queue, worker, rest);
+    return this.write(queue, [job], ([traced]) => this.sink.enqueueAt(traced, at.getTime()));
   }
 
   /**
@@ -199,7 +211,16 @@ export class FlumeClient {
         unique,
       };
     });
-    return this.sink.bulkEnqueue(queue, newJobs);
+    return this.write(queue, newJobs, (traced) => this.sink.bulkEnqueue(queue, traced));
+  }
+
+  /**
+   * The handle of queue `name`: these methods bound to it (what `@InjectQueue(name)`
+   * injects). A FlumePayloadError for a name Redis keys cannot carry.
+   */
+  queue(name: string): FlumeQueue {
+    checkQueueName(name);
+    return new FlumeQueue(this, name);
   }
 
   /** Waiting jobs of each queue: `{ [queue]: count }`. */
@@ -207,7 +228,16 @@ export class FlumeClient {
     return this.sink.jobCounts(queues);
   }
 
-  private newJob(queue: string, worker: WorkerRef, rest: Rest) {
+  /** Writes checked jobs through the sink, inside the integration's wrapper if any. */
+  private write<T>(
+    queue: string,
+    jobs: NewJob[],
+    send: (jobs: NewJob[]) => Promise<T>,
+  ): Promise<T> {
+    return this.wrapEnqueue ? this.wrapEnqueue(queue, jobs, send) : send(jobs);
+  }
+
+  private newJob(queue: string, worker: WorkerRef, rest: Rest): NewJob {
     const [fn, args, opts] =
       typeof rest[0] === 'string'
         ? (rest as [string, unknown[], EnqueueOptions?])

@@ -6,8 +6,9 @@ import { FLUME_ENGINE } from './flume.constants.js';
 /**
  * The engine's events as an rxjs stream, for in-app use (metrics, logs, tests).
  * Events flow only for what is instrumented: `instrument: true` in the options
- * (module-wide) or per pipeline. The same events go to `diagnostics_channel`
- * (see FLUME_CHANNELS) for APM tools.
+ * (module-wide) or per pipeline, or every pipeline when a provider of the app has an
+ * `@OnFlumeEvent` method. The same events go to `diagnostics_channel` (see
+ * FLUME_CHANNELS) for APM tools.
  *
  * ```ts
  * events.ofType('job:success').subscribe((e) => histogram.observe(e.runMs));

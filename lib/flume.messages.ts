@@ -37,6 +37,7 @@ export function pipelineNotProvided(
   }
   return (
     `${by} @InjectPipeline('${name}'), but FlumeModule.forRoot configures no pipeline "${name}" ` +
-    `(configured: ${listed}). Add { name: '${name}', queue: '...' } to its "pipelines" option.`
+    `(configured: ${listed}). Add { name: '${name}', queue: '...' } to its "pipelines" option, ` +
+    'or to the FlumeModule.forFeature({ pipelines }) of the module that owns its workers.'
   );
 }

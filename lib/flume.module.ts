@@ -6,16 +6,27 @@ import {
   type Provider,
 } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
-import { FlumeConfigError } from './engine/index.js';
+import { describe, FlumeConfigError } from './engine/index.js';
+import { FLUME_FEATURE_PIPELINES } from './features/feature-pipelines.js';
+import type { FlumeFeatureOptions } from './features/feature.interfaces.js';
+import { FlumeFeatureModule } from './features/flume-feature.module.js';
 import { FlumeClient } from './flume.client.js';
 import { FlumeEvents } from './flume.events.js';
+import { FlumeEventExplorer } from './events/flume-event.explorer.js';
+import { createQueueProviders } from './queues/queue.providers.js';
 import { FlumeInspector } from './flume.inspector.js';
 import { FlumeExplorer } from './flume.explorer.js';
 import { FlumeMetadataAccessor } from './flume-metadata.accessor.js';
 import { FlumeProducer } from './flume.producer.js';
 import { FlumeTesting } from './testing/flume-testing.js';
 import { testModeProvider } from './testing/test-mode.provider.js';
-import { FLUME_MODULE_OPTIONS, getPipelineToken } from './flume.constants.js';
+import {
+  FLUME_ENGINE,
+  FLUME_LOGGER,
+  FLUME_MODULE_OPTIONS,
+  FLUME_RESOLVED_OPTIONS,
+  getPipelineToken,
+} from './flume.constants.js';
 import {
   createAsyncOptionsProviders,
   createPipelineProviders,
@@ -42,6 +53,7 @@ const CORE_PROVIDERS: Provider[] = [
   FlumeProducer,
   FlumeClient,
   FlumeEvents,
+  FlumeEventExplorer,
   FlumeInspector,
   FlumeTesting,
   testModeProvider,
@@ -85,6 +97,32 @@ export class FlumeModule {
     return this.build([{ provide: FLUME_MODULE_OPTIONS, useValue: options }], names, [], false);
   }
 
+  /**
+   * Declares the pipelines of a feature module's workers in that module, instead of in
+   * the root module's `forRoot`. Import `FlumeModule.forRoot` (or `forRootAsync`) once
+   * in the root module as usual; each feature module imports `forFeature`:
+   *
+   * ```ts
+   * @Module({
+   *   imports: [FlumeModule.forFeature({ pipelines: [{ name: 'mail', queue: 'emails' }] })],
+   *   providers: [Mailer],
+   * })
+   * export class MailModule {}
+   * ```
+   */
+  static forFeature(options: FlumeFeatureOptions): DynamicModule {
+    if (!Array.isArray(options?.pipelines)) {
+      throw new FlumeConfigError(
+        'FlumeModule.forFeature expects { pipelines: [{ name, queue, ... }] }, ' +
+          `got: ${describe(options)}`,
+      );
+    }
+    return {
+      module: FlumeFeatureModule,
+      providers: [{ provide: FLUME_FEATURE_PIPELINES, useValue: options.pipelines }],
+    };
+  }
+
   /** Registers the module with options from a factory (e.g. `ConfigService`). */
   static forRootAsync(options: FlumeModuleAsyncOptions): DynamicModule {
     if (!options || (!options.useFactory && !options.useClass && !options.useExisting)) {
@@ -107,6 +145,7 @@ export class FlumeModule {
     async: boolean,
   ): DynamicModule {
     const unprovided = createUnprovidedPipelineProviders(pipelineNames, async);
+    const queues = createQueueProviders();
     const core: DynamicModule = {
       global: true,
       module: FlumeCoreModule,
@@ -116,6 +155,7 @@ export class FlumeModule {
         ...CORE_PROVIDERS,
         ...createPipelineProviders(pipelineNames),
         ...unprovided,
+        ...queues,
       ],
       exports: [
         FlumeClient,
@@ -125,6 +165,11 @@ export class FlumeModule {
         FlumeTesting,
         ...pipelineNames.map(getPipelineToken),
         ...unprovided.map((provider) => provider.provide),
+        ...queues.map((provider) => provider.provide),
+        // Internal tokens, for the integrations (nestjs-flume/prometheus, /terminus, /otel).
+        FLUME_ENGINE,
+        FLUME_LOGGER,
+        FLUME_RESOLVED_OPTIONS,
       ],
     };
     return { module: FlumeModule, imports: [core], providers: [FlumeShutdown], exports: [core] };

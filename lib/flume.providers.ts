@@ -13,6 +13,9 @@ import {
   withoutEngine,
 } from './engine/index.js';
 import { injectedPipelines } from './decorators/injected-pipelines.js';
+import { withEventListeners } from './events/event-listeners.js';
+import { featurePipelines, withFeaturePipelines } from './features/feature-pipelines.js';
+import { FLUME_HOOKS, type FlumeHooks } from './flume.hooks.js';
 import { FlumeProducer } from './flume.producer.js';
 import { pipelineNotProvided } from './flume.messages.js';
 import {
@@ -44,9 +47,23 @@ export const loggerProvider: Provider = {
 /** Options validated with defaults applied: a bad option fails the boot here. */
 export const resolvedOptionsProvider: Provider = {
   provide: FLUME_RESOLVED_OPTIONS,
-  useFactory: (raw: FlumeOptions, testMode: FlumeTestMode | null) =>
-    resolveOptions(withTestMode(raw, testMode)),
-  inject: [FLUME_MODULE_OPTIONS, FLUME_TEST_MODE],
+  useFactory: (
+    raw: FlumeOptions,
+    testMode: FlumeTestMode | null,
+    modules: ModulesContainer,
+    hooks: FlumeHooks | undefined,
+  ): ResolvedOptions => {
+    const withFeatures = withFeaturePipelines(withTestMode(raw, testMode), modules);
+    const resolved = resolveOptions(withEventListeners(withFeatures, modules));
+    if (hooks?.wrapRun) resolved.wrapRun = hooks.wrapRun;
+    return resolved;
+  },
+  inject: [
+    FLUME_MODULE_OPTIONS,
+    FLUME_TEST_MODE,
+    ModulesContainer,
+    { token: FLUME_HOOKS, optional: true },
+  ],
 };
 
 /** The registry @Worker classes are discovered into. */
@@ -90,7 +107,8 @@ export function createPipelineProviders(names: readonly string[]): Provider[] {
  * it Nest would fail with its generic "can't resolve dependencies"; with it, a class of
  * this app that injects the name gets a FlumeConfigError naming the fix. A class of
  * another app in the same process (the name is recorded process-wide) is not ours to
- * judge, so the provider is then an unused `undefined`.
+ * judge, so the provider is then an unused `undefined`. A name a feature module declares
+ * (FlumeModule.forFeature) gets that pipeline's handle.
  */
 export function createUnprovidedPipelineProviders(
   provided: readonly string[],
@@ -99,7 +117,9 @@ export function createUnprovidedPipelineProviders(
   const missing = [...injectedPipelines()].filter(([name]) => !provided.includes(name));
   return missing.map(([name, injectingClasses]) => ({
     provide: getPipelineToken(name),
-    useFactory: (modules: ModulesContainer) => {
+    useFactory: (modules: ModulesContainer, producer: FlumeProducer) => {
+      // Declared by a feature module (FlumeModule.forFeature): known once options resolved.
+      if (featurePipelines(modules).some((p) => p?.name === name)) return producer.pipeline(name);
       const here = classesOfApp(modules).filter((c) => injectingClasses.has(c));
       if (here.length === 0) return undefined;
       throw new FlumeConfigError(
@@ -111,7 +131,7 @@ export function createUnprovidedPipelineProviders(
         ),
       );
     },
-    inject: [ModulesContainer],
+    inject: [ModulesContainer, FlumeProducer],
   }));
 }
 

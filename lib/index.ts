@@ -9,6 +9,8 @@ export { Batch } from './decorators/batch.decorator.js';
 export { Periodic, type PeriodicOptions } from './decorators/periodic.decorator.js';
 export { InjectPipeline } from './decorators/inject-pipeline.decorator.js';
 export { FlumeEvents } from './flume.events.js';
+export { OnFlumeEvent, type FlumeEventOf } from './events/index.js';
+export { FlumeQueue, InjectQueue, getQueueToken } from './queues/index.js';
 export { FlumeInspector } from './flume.inspector.js';
 export { getPipelineToken } from './flume.constants.js';
 export { FlumeTestingModule } from './testing/flume-testing.module.js';
@@ -21,6 +23,7 @@ export type {
   FlumeTestingModuleOptions,
   FlumeTestJob,
 } from './testing/testing.interfaces.js';
+export type { FlumeFeatureOptions } from './features/feature.interfaces.js';
 export type {
   FlumeModuleOptions,
   FlumeModuleAsyncOptions,

@@ -151,6 +151,11 @@ export class FlumeEngine {
     return this.backend.send(what, command);
   }
 
+  /** Resolves when the store answers a round trip; a FlumeConnectionError otherwise. */
+  ping(): Promise<void> {
+    return this.backend.send('did not answer PING', () => this.backend.command.ping());
+  }
+
   /** Drains every pipeline (see PipelineRunner.stop), then closes the backend. Idempotent. */
   close(): Promise<void> {
     this.closing ??= this.shutdown();

@@ -33,7 +33,7 @@ export { asSentence, notAHandler } from './worker-messages.js';
 export type { JobSink } from './job-sink.js';
 export { encodeNewJob, decodeJob, describe, type NewJob } from './payload.js';
 export { checkDueAt, checkQueueName, encodeBulk, type EncodedJob } from './new-jobs.js';
-export { invokeHandler, jobContext } from './invocation.js';
+export { invokeHandler, jobContext, type RunCall, type RunWrapper } from './invocation.js';
 export { JobSignal } from './job-signal.js';
 export {
   backoffOptionProblem,

@@ -21,6 +21,26 @@ export function jobContext(job: Job, worker: WorkerDefinition, signal: JobSignal
   };
 }
 
+/** One handler call, as a RunWrapper sees it. */
+export interface RunCall {
+  /** The jobs of the call: one, or a batch's. */
+  jobs: readonly Job[];
+  /** The registered name of the worker. */
+  worker: string;
+  /** True for a batch worker's call, however many jobs it has. */
+  batch: boolean;
+}
+
+/**
+ * Runs `run` (one handler call) around what an integration needs, e.g. inside a
+ * tracing span, and resolves to what `run` resolved to: the failures by job index.
+ * A wrapper that throws does not fail the jobs: the call runs (or counts) without it.
+ */
+export type RunWrapper = (
+  call: RunCall,
+  run: () => Promise<ReadonlyMap<number, unknown>>,
+) => Promise<ReadonlyMap<number, unknown>>;
+
 /** No failures: shared, as most calls succeed. */
 const NO_FAILURES: ReadonlyMap<number, unknown> = new Map();
 
@@ -31,6 +51,24 @@ const NO_FAILURES: ReadonlyMap<number, unknown> = new Map();
  * rejects. Each job's signal aborts when the worker's timeout passes.
  */
 export async function invokeHandler(
+  worker: WorkerDefinition,
+  handler: Handler,
+  jobs: readonly Job[],
+  signals: readonly JobSignal[],
+  batch: boolean,
+  wrapRun?: RunWrapper,
+): Promise<ReadonlyMap<number, unknown>> {
+  if (!wrapRun) return callHandler(worker, handler, jobs, signals, batch);
+  let ran: Promise<ReadonlyMap<number, unknown>> | undefined;
+  const run = () => (ran ??= callHandler(worker, handler, jobs, signals, batch));
+  try {
+    return await wrapRun({ jobs, worker: worker.name, batch }, run);
+  } catch {
+    return run();
+  }
+}
+
+async function callHandler(
   worker: WorkerDefinition,
   handler: Handler,
   jobs: readonly Job[],

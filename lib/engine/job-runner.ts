@@ -140,6 +140,7 @@ export class JobRunner {
       group.map((ready) => ready.job),
       group.map((ready) => ready.signal),
       batch,
+      this.deps.options.wrapRun,
     );
     for (const ready of group) this.running.delete(ready.lease.id);
     if (failures.size === 0 && this.handedBack.size === 0) {

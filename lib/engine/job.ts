@@ -29,6 +29,11 @@ export interface Job {
   error_backtrace?: string;
   /** Set for a unique job: the lock it holds, and when the lock is released. */
   unique?: UniqueLock;
+  /**
+   * Trace context of the enqueue (W3C `traceparent`, `tracestate`), written when a
+   * tracing integration is on, so the job's run joins the enqueue's trace.
+   */
+  trace_context?: Record<string, string>;
 }
 
 /** Current time as Flume stores it: Unix seconds with millisecond precision. */

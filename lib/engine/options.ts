@@ -7,6 +7,7 @@ import { isMemoryConnection, type FlumeMemoryConnection } from './memory/memory-
 import { memoryRunsEveryPipeline } from './memory/memory-messages.js';
 import type { PeriodicDeclaration } from './periodic.js';
 import { integerAtLeast, isBoolean, option, rejectUnknown } from './option-checks.js';
+import type { RunWrapper } from './invocation.js';
 import { describe } from './payload.js';
 import {
   resolvePipelines,
@@ -111,6 +112,8 @@ export interface ResolvedOptions {
   maxRecoveries: number;
   runPipelines: string[];
   testing: FlumeTestMode | undefined;
+  /** Runs each handler call (see RunWrapper); set by an integration, not an option. */
+  wrapRun?: RunWrapper;
   periodic: FlumePeriodicOptions[];
 }
 

@@ -63,6 +63,8 @@ export interface NewJob {
   function?: string;
   args: unknown[];
   context?: Record<string, unknown>;
+  /** Trace context to store in the job's `trace_context` (set by a tracing integration). */
+  traceContext?: Record<string, string>;
   /** The `unique` option as given (true or UniqueOptions); checked by resolveUnique. */
   unique?: unknown;
 }
@@ -110,6 +112,7 @@ export function encodeNewJob(job: NewJob, now = Date.now(), maxBytes = Infinity)
       ? undefined
       : resolveUnique(job.unique, () => [job.worker, job.function ?? null, job.args]);
   if (unique) stored.unique = { key: unique.key, until: unique.until };
+  if (job.traceContext !== undefined) stored.trace_context = traceCarrier(job.traceContext);
   const payload = JSON.stringify(stored);
   // A UTF-16 unit is at most 3 UTF-8 bytes: only long payloads need counting.
   if (payload.length * 3 > maxBytes && Buffer.byteLength(payload) > maxBytes) {
@@ -119,6 +122,11 @@ export function encodeNewJob(job: NewJob, now = Date.now(), maxBytes = Infinity)
     );
   }
   return { jid, payload, unique };
+}
+
+/** A trace context carrier as stored: its string entries only. */
+function traceCarrier(carrier: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(carrier).filter(([, v]) => typeof v === 'string'));
 }
 
 /** Encodes a job read back from Redis after its fields changed (a retry, a death). */

@@ -68,6 +68,8 @@ export class PipelineRunner {
   private suspect?: string;
   private taking?: Promise<unknown>;
   private loop?: Promise<void>;
+  /** Set when the loop died of an unexpected error: the pipeline takes no more jobs. */
+  private failure?: Error;
   private stopped?: Promise<void>;
 
   constructor(
@@ -150,12 +152,24 @@ export class PipelineRunner {
     return this.pausedHere || this.deps.paused.has(this.name);
   }
 
+  /**
+   * `'running'` once started (paused or not), `'stopped'` before start and from stop
+   * on, `'failed'` when its loop died of an unexpected error (logged) and it takes no
+   * more jobs. For health checks.
+   */
+  get state(): { status: 'running' | 'stopped' | 'failed'; error?: Error } {
+    if (this.failure) return { status: 'failed', error: this.failure };
+    if (!this.loop || this.stopping.signal.aborted) return { status: 'stopped' };
+    return { status: 'running' };
+  }
+
   start(): void {
     if (this.loop || this.stopping.signal.aborted) return;
     this.blocking = this.deps.createBlocking();
     this.loop = this.fetchLoop().catch((err: Error) => {
       // Not expected (every step handles its own errors), but a loop that died must say so
       // rather than take the process down with an unhandled rejection.
+      this.failure = err;
       this.deps.logger.error(
         `Pipeline "${this.name}" stopped taking jobs: ${err.message}`,
         err.stack,

@@ -439,6 +439,10 @@ export class RedisStore implements FlumeStore {
     return untilReady(this.redis, signal);
   }
 
+  async ping(): Promise<void> {
+    await this.redis.ping();
+  }
+
   // --- The server ---
 
   /** INFO server and memory, for the boot-time checks. */

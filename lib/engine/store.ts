@@ -209,6 +209,8 @@ export interface FlumeStore {
 
   // --- Readiness ---
 
+  /** Resolves when the store answers a round trip (PING on Redis); rejects otherwise. */
+  ping(): Promise<void>;
   /** Whether the store answers now (false while Redis is away or connecting). */
   readonly isReady: boolean;
   /** Whether the store is closed for good: nothing sent to it will get through. */

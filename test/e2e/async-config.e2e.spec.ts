@@ -261,7 +261,8 @@ describe('FlumeModule.forRootAsync and @InjectPipeline', () => {
     expect((error as Error).message).toBe(
       "PropertyStatus injects @InjectPipeline('emails'), but FlumeModule.forRoot configures no " +
         "pipeline \"emails\" (configured: none). Add { name: 'emails', queue: '...' } to its " +
-        '"pipelines" option.',
+        '"pipelines" option, or to the FlumeModule.forFeature({ pipelines }) of the module that ' +
+        'owns its workers.',
     );
   });
 

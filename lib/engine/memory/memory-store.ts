@@ -302,6 +302,10 @@ export class MemoryStore implements FlumeStore {
 
   async ready(): Promise<void> {}
 
+  async ping(): Promise<void> {
+    if (this.closed) throw new Error('the memory store is closed (the app shut down)');
+  }
+
   /** Marks the store closed (the app shut down); the data stays, as on a Redis server. */
   close(): void {
     this.closed = true;
