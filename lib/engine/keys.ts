@@ -41,6 +41,17 @@ export function pausedPipelinesKey(namespace: string): string {
   return `${namespace}:pipelines:paused`;
 }
 
+/** What a history counter counts: jobs that succeeded, or failed attempts. */
+export type HistoryKind = 'processed' | 'failed';
+
+/**
+ * Counter of the jobs of a queue that `kind` during one minute (`minute`: minutes since
+ * the epoch); a string, counted by ack-4.lua and settle-6.lua, expiring by itself.
+ */
+export function historyKey(keys: QueueKeys, kind: HistoryKind, minute: number): string {
+  return `${keys.waiting}:${kind}:${minute}`;
+}
+
 const FORBIDDEN_IN_NAMES = /[{}\s]/;
 
 /** Returns why `name` cannot be used in a key, or undefined when it can. */

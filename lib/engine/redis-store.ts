@@ -1,5 +1,6 @@
 import type { RedisClient } from './connection.js';
-import { takeRecordKey, type QueueKeys } from './keys.js';
+import { HISTORY_KEPT_MS, minuteOf } from './history.js';
+import { historyKey, takeRecordKey, type HistoryKind, type QueueKeys } from './keys.js';
 import { parseTakeReply, type TakeReply } from './lease.js';
 import { Scripts } from './scripts.js';
 
@@ -96,13 +97,16 @@ export class RedisStore {
     )) as number;
   }
 
-  /** Ends the leases of jobs that succeeded; resolves to how many were still held. */
+  /**
+   * Ends the leases of jobs that succeeded and counts them in this minute's history;
+   * resolves to how many were still held.
+   */
   async ack(keys: QueueKeys, ids: readonly string[]): Promise<number> {
     if (ids.length === 0) return 0;
     return (await this.scripts.run(
       'flumeAck',
-      [keys.processing, keys.leases, keys.recoveries],
-      ids,
+      [keys.processing, keys.leases, keys.recoveries, this.historyNow(keys, 'processed')],
+      [HISTORY_KEPT_MS, ...ids],
     )) as number;
   }
 
@@ -112,7 +116,10 @@ export class RedisStore {
     return (await this.scripts.run('flumeRenew', [keys.processing], [leaseMs, ...ids])) as number;
   }
 
-  /** Ends lease `id` and files its job; false when the lease was already gone. */
+  /**
+   * Ends lease `id`, files its job and counts it in this minute's history of failures;
+   * false when the lease was already gone.
+   */
   async settle(
     keys: QueueKeys,
     queue: string,
@@ -128,10 +135,32 @@ export class RedisStore {
           : [0, settlement.reason, settlement.jid ?? ''];
     const moved = await this.scripts.run(
       'flumeSettle',
-      [keys.processing, keys.leases, keys.recoveries, keys.retry, keys.dead],
-      [id, settlement.kind, delayMs, text, jid, queue, dead.maxJobs, dead.maxAgeMs],
+      [
+        keys.processing,
+        keys.leases,
+        keys.recoveries,
+        keys.retry,
+        keys.dead,
+        this.historyNow(keys, 'failed'),
+      ],
+      [
+        id,
+        settlement.kind,
+        delayMs,
+        text,
+        jid,
+        queue,
+        dead.maxJobs,
+        dead.maxAgeMs,
+        HISTORY_KEPT_MS,
+      ],
     );
     return moved === 1;
+  }
+
+  /** The history counter of this minute (this process's clock: a minute's edge may blur). */
+  private historyNow(keys: QueueKeys, kind: HistoryKind): string {
+    return historyKey(keys, kind, minuteOf(Date.now()));
   }
 
   /** Hands leased jobs back to the head of their queue unchanged; resolves to how many. */
