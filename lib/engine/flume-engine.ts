@@ -1,6 +1,7 @@
 import { RedisConnections } from './connection.js';
 import { Enqueuer } from './enqueuer.js';
 import { FlumeConfigError, FlumeTimeoutError } from './errors/index.js';
+import { Heartbeat } from './heartbeat.js';
 import { Inspector } from './inspector.js';
 import { Instrumentation } from './instrumentation.js';
 import { pausedPipelinesKey } from './keys.js';
@@ -28,6 +29,7 @@ export class FlumeEngine {
   readonly inspector: Inspector;
   private readonly store: RedisStore;
   private readonly paused: PausedPipelines;
+  private readonly heartbeat: Heartbeat;
   private readonly runners = new Map<string, PipelineRunner>();
   private readonly logger: FlumeLogger;
   private started = false;
@@ -74,6 +76,8 @@ export class FlumeEngine {
       });
       this.runners.set(pipeline.name, runner);
     }
+    const runHere = options.runPipelines.map((name) => this.runners.get(name)!);
+    this.heartbeat = new Heartbeat(this.store, options.namespace, runHere, registry, logger);
   }
 
   /** The runner of pipeline `name`; throws a FlumeConfigError naming the pipelines there are. */
@@ -91,7 +95,11 @@ export class FlumeEngine {
     const command = this.connections.command;
     if (command.status === 'ready') void checkServer(this.store, this.logger);
     else command.once('ready', () => void checkServer(this.store, this.logger));
-    if (this.options.runPipelines.length === 0) return;
+    // Every process says it is alive, also one that runs no pipeline; after the stored
+    // pauses are read, so the first beat never holds up that read on the shared connection.
+    const runsAny = this.options.runPipelines.length > 0;
+    this.heartbeat.start(runsAny ? this.paused.loaded : Promise.resolve());
+    if (!runsAny) return;
     this.paused.start();
     for (const name of this.options.runPipelines) this.runners.get(name)!.start();
   }
@@ -161,6 +169,7 @@ export class FlumeEngine {
         this.logger.error(`A pipeline did not stop cleanly: ${(result.reason as Error).message}`);
       }
     }
+    await this.heartbeat.stop();
     await this.connections.close();
   }
 }

@@ -316,6 +316,44 @@ export class RedisStore {
     return (await this.redis.zrem(setKey, member)) === 1;
   }
 
+  // --- Heartbeats of the processes ---
+
+  /** Writes heartbeat `document` of process `id`, kept `ttlMs` unless written again. */
+  async beat(index: string, key: string, id: string, document: string, ttlMs: number) {
+    // Same hash tag: one pipeline, on a Cluster too.
+    const results = await this.redis
+      .pipeline()
+      .set(key, document, 'PX', ttlMs)
+      .zadd(index, Date.now(), id)
+      .exec();
+    const failed = results?.find(([err]) => err);
+    if (failed) throw failed[0];
+  }
+
+  /** Deletes the heartbeat of process `id` (it is shutting down). */
+  async forgetProcess(index: string, key: string, id: string): Promise<void> {
+    const results = await this.redis.pipeline().del(key).zrem(index, id).exec();
+    const failed = results?.find(([err]) => err);
+    if (failed) throw failed[0];
+  }
+
+  /** The heartbeats still alive; ids whose heartbeat expired leave the index. */
+  async heartbeats(index: string, keyOf: (id: string) => string): Promise<string[]> {
+    const ids = await this.redis.zrange(index, '0', '-1');
+    const documents = await this.mget(ids.map(keyOf));
+    const expired = ids.filter((_, i) => documents[i] === null);
+    if (expired.length > 0) await this.redis.zrem(index, ...expired);
+    return documents.filter((document): document is string => document !== null);
+  }
+
+  private async mget(keys: readonly string[]): Promise<(string | null)[]> {
+    const values: (string | null)[] = [];
+    for (let i = 0; i < keys.length; i += 500) {
+      values.push(...(await this.redis.mget(...keys.slice(i, i + 500))));
+    }
+    return values;
+  }
+
   // --- Rate limits ---
 
   /**

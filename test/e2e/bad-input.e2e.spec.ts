@@ -18,7 +18,7 @@ import {
   deleteNamespace,
   inspector,
   keysOf,
-  namespaceKeys,
+  jobKeys,
   rawJob,
   testConnection,
   type TestRedis,
@@ -81,7 +81,7 @@ describe('bad input', () => {
     });
 
     afterEach(async () => {
-      expect(await namespaceKeys(redis, namespace)).toEqual([]);
+      expect(await jobKeys(redis, namespace)).toEqual([]);
     });
 
     const cycle: Record<string, unknown> = { name: 'loop' };
@@ -156,7 +156,7 @@ describe('bad input', () => {
     });
 
     afterEach(async () => {
-      expect(await namespaceKeys(redis, namespace)).toEqual([]);
+      expect(await jobKeys(redis, namespace)).toEqual([]);
     });
 
     it('refuses a class without @Worker', async () => {

@@ -18,7 +18,7 @@ import {
   deleteNamespace,
   inspector,
   keysOf,
-  namespaceKeys,
+  jobKeys,
   rawJob,
   testConnection,
   type TestRedis,
@@ -130,7 +130,7 @@ describe('only handlers run', () => {
         client.bulkEnqueue('guarded', [{ worker: GuardedWorker, function: method, args: [] }]),
       ).rejects.toThrow(`has no handler "${method}"`);
     }
-    expect(await namespaceKeys(redis, namespace)).toEqual([]);
+    expect(await jobKeys(redis, namespace)).toEqual([]);
     expect(touched).toEqual([]);
     await apps.close(app);
     touched.length = 0;
