@@ -316,7 +316,41 @@ export class RedisStore {
     return (await this.redis.zrem(setKey, member)) === 1;
   }
 
-  // --- Heartbeats of the processes ---
+  // --- Pages of jobs, heartbeats and history (the dashboard's reads) ---
+
+  /** Length of a waiting list (`list`) or of a job set. */
+  length(key: string, type: 'list' | 'zset'): Promise<number> {
+    return type === 'list' ? this.redis.llen(key) : this.redis.zcard(key);
+  }
+
+  /** Up to `count` waiting jobs from index `start`, head (next to run) first. */
+  waitingRange(keys: QueueKeys, start: number, count: number): Promise<string[]> {
+    return this.redis.lrange(keys.waiting, start, start + count - 1);
+  }
+
+  /**
+   * Up to `count` leases from index `start`, soonest deadline first, with their
+   * payloads: null for a lease that ended between the two reads.
+   */
+  async leasedRange(
+    keys: QueueKeys,
+    start: number,
+    count: number,
+  ): Promise<{ id: string; deadline: number; payload: string | null }[]> {
+    const leases = await this.range(keys.processing, start, count);
+    if (leases.length === 0) return [];
+    const payloads = await this.redis.hmget(keys.leases, ...leases.map((lease) => lease.member));
+    return leases.map((lease, i) => ({
+      id: lease.member,
+      deadline: lease.score,
+      payload: payloads[i],
+    }));
+  }
+
+  /** Deletes `members` of a job set; resolves to how many were there. */
+  async removeAll(setKey: string, members: readonly string[]): Promise<number> {
+    return members.length === 0 ? 0 : this.redis.zrem(setKey, ...members);
+  }
 
   /** Writes heartbeat `document` of process `id`, kept `ttlMs` unless written again. */
   async beat(index: string, key: string, id: string, document: string, ttlMs: number) {
@@ -344,6 +378,11 @@ export class RedisStore {
     const expired = ids.filter((_, i) => documents[i] === null);
     if (expired.length > 0) await this.redis.zrem(index, ...expired);
     return documents.filter((document): document is string => document !== null);
+  }
+
+  /** Values of counters, 0 for those that do not exist; on a Cluster, keys of one slot only. */
+  async counters(keys: readonly string[]): Promise<number[]> {
+    return (await this.mget(keys)).map((value) => Number(value ?? 0) || 0);
   }
 
   private async mget(keys: readonly string[]): Promise<(string | null)[]> {
