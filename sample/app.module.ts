@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
+import { FlumeDashboardModule } from '../lib/dashboard/index.js';
 import { FlumeModule } from '../lib/index.js';
 import { DemoService } from './demo.service.js';
+import { LocalOnlyGuard } from './local-only.guard.js';
 import { MailerService } from './mailer.service.js';
 import { OutcomesService } from './outcomes.service.js';
 import { RedisStatsService } from './redis-stats.service.js';
@@ -24,6 +26,8 @@ import { WebhookWorker } from './workers/webhook.worker.js';
       backoffMax: 2_000,
       shutdownTimeout: 5_000,
     }),
+    // The dashboard at http://127.0.0.1:3000/flume; its guard allows actions from this machine.
+    FlumeDashboardModule.forRoot({ path: '/flume', guards: [LocalOnlyGuard] }),
   ],
   providers: [
     MailerService,

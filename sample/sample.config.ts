@@ -9,3 +9,6 @@ export const QUEUES = ['default', 'reports'] as const;
 
 /** The demo gives up (and exits with code 1) if the workload is not settled by then. */
 export const DEMO_TIMEOUT_MS = 60_000;
+
+/** Port of the sample's HTTP server, which serves the dashboard at /flume (loopback only). */
+export const PORT = Number(process.env.SAMPLE_PORT ?? 3000);

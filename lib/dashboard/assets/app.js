@@ -206,8 +206,20 @@ class HistoryChart {
         ...this.size(),
         series: [
           {},
-          { label: 'Processed', stroke: '#2f855a', fill: 'rgba(47,133,90,0.12)', width: 1.5 },
-          { label: 'Failed', stroke: '#c53030', fill: 'rgba(197,48,48,0.10)', width: 1.5 },
+          {
+            label: 'Processed',
+            stroke: '#2f855a',
+            fill: 'rgba(47,133,90,0.12)',
+            width: 1.5,
+            points: { show: false },
+          },
+          {
+            label: 'Failed',
+            stroke: '#c53030',
+            fill: 'rgba(197,48,48,0.10)',
+            width: 1.5,
+            points: { show: false },
+          },
         ],
         axes: [{}, { label: 'jobs / min', size: 60 }],
         scales: { y: { range: (_, min, max) => [0, Math.max(5, max)] } },
