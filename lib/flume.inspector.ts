@@ -3,9 +3,14 @@ import {
   FlumeConfigError,
   type FlumeEngine,
   type FoundJob,
+  type FlumeProcess,
+  type JobListName,
+  type JobPage,
   type JobSetName,
   type PeriodicStatus,
   type ListedJob,
+  type PageRequest,
+  type QueueHistory,
   type QueueStats,
 } from './engine/index.js';
 import { FLUME_ENGINE } from './flume.constants.js';
@@ -41,13 +46,24 @@ export class FlumeInspector {
     return engine.send('did not list the periodic jobs', () => engine.periodic.list());
   }
 
-  /** Jobs of a set, soonest due (or oldest death) first; `limit` defaults to 50. */
+  /**
+   * Jobs of a list: `'waiting'` (head first), `'running'` (leased), or a set
+   * (soonest due, or oldest death, first); `limit` defaults to 50.
+   */
   async list(
     queue: string,
-    set: JobSetName,
+    list: JobListName,
     opts: { offset?: number; limit?: number } = {},
   ): Promise<ListedJob[]> {
-    return this.engine.inspector.list(queue, set, opts.offset ?? 0, opts.limit ?? 50);
+    return this.engine.inspector.list(queue, list, opts.offset ?? 0, opts.limit ?? 50);
+  }
+
+  /**
+   * A page of a list, from index `from` (a page's `next`), filtered by `worker` or
+   * `jid` when given: `{ total, jobs, next }`. Running jobs name the process holding them.
+   */
+  async page(queue: string, list: JobListName, request: PageRequest = {}): Promise<JobPage> {
+    return this.engine.inspector.page(queue, list, request);
   }
 
   /**
@@ -61,6 +77,68 @@ export class FlumeInspector {
   /** Deletes job `jid` of a set. Resolves to false when the set holds no such job. */
   async delete(queue: string, set: JobSetName, jid: string): Promise<boolean> {
     return this.engine.inspector.remove(queue, set, jid);
+  }
+
+  /**
+   * Retries now the first `limit` jobs of a set (at most 1,000 a call; default 500):
+   * `{ done, left }`. Call again while `left` is above 0 to empty a bigger set.
+   */
+  async retryAll(
+    queue: string,
+    set: JobSetName,
+    opts: { limit?: number } = {},
+  ): Promise<{ done: number; left: number }> {
+    return this.engine.inspector.retryAll(queue, set, opts.limit ?? 500);
+  }
+
+  /** Deletes the first `limit` jobs of a set, as `retryAll` moves them: `{ done, left }`. */
+  async deleteAll(
+    queue: string,
+    set: JobSetName,
+    opts: { limit?: number } = {},
+  ): Promise<{ done: number; left: number }> {
+    return this.engine.inspector.deleteAll(queue, set, opts.limit ?? 500);
+  }
+
+  /** The processes of the app that are alive (from their heartbeats), oldest first. */
+  async processes(): Promise<FlumeProcess[]> {
+    return this.engine.inspector.processes();
+  }
+
+  /**
+   * Jobs that succeeded (`processed`) and failed attempts (`failed`) per minute, per
+   * queue, over the last `minutes` (at most a day; default 60).
+   */
+  async history(queues: readonly string[], opts: { minutes?: number } = {}): Promise<QueueHistory> {
+    return this.engine.inspector.history(queues, opts.minutes ?? 60);
+  }
+
+  /** Names of the pipelines paused for every instance. */
+  async pausedPipelines(): Promise<string[]> {
+    return this.engine.inspector.pausedPipelines();
+  }
+
+  /**
+   * Pauses pipeline `name` for every instance, by name: also one this app does not
+   * declare. A declared one is paused as `FlumeProducer.pause(name, { temporary: false,
+   * async: true })` does; the others follow within a second.
+   */
+  async pausePipeline(name: string): Promise<void> {
+    return this.setPaused(name, true);
+  }
+
+  /** Resumes pipeline `name` for every instance (see `pausePipeline`). */
+  async resumePipeline(name: string): Promise<void> {
+    return this.setPaused(name, false);
+  }
+
+  private async setPaused(name: string, paused: boolean): Promise<void> {
+    const engine = this.engine;
+    if (!engine.options.pipelines.some((pipeline) => pipeline.name === name)) {
+      return engine.inspector.setPaused(name, paused);
+    }
+    const opts = { temporary: false, async: true };
+    return paused ? engine.pause([name], opts) : engine.resume([name], opts);
   }
 
   private get engine(): FlumeEngine {

@@ -22,7 +22,7 @@ import { noPipelinesInTestMode } from './testing/testing.messages.js';
  */
 @Injectable()
 export class FlumeProducer implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly pipelines = new Map<string, FlumePipeline>();
+  private readonly handles = new Map<string, FlumePipeline>();
 
   /** The engine; absent in the fake and inline test modes, where no pipeline runs. */
   private readonly redis: FlumeEngine | undefined;
@@ -33,7 +33,7 @@ export class FlumeProducer implements OnApplicationBootstrap, OnModuleDestroy {
   ) {
     this.redis = engine ?? undefined;
     for (const { name, queue, maxDemand } of options.pipelines) {
-      this.pipelines.set(name, new FlumePipeline(this.redis, name, queue, maxDemand));
+      this.handles.set(name, new FlumePipeline(this.redis, name, queue, maxDemand));
     }
   }
 
@@ -45,9 +45,14 @@ export class FlumeProducer implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** The handle of pipeline `name`. Throws FlumeConfigError for an unknown name. */
   pipeline(name: string): FlumePipeline {
-    const pipeline = this.pipelines.get(name);
-    if (!pipeline) throw FlumeConfigError.unknownPipeline(name, this.pipelines.keys());
+    const pipeline = this.handles.get(name);
+    if (!pipeline) throw FlumeConfigError.unknownPipeline(name, this.handles.keys());
     return pipeline;
+  }
+
+  /** The handles of every pipeline the app declares (run here or not), in declaration order. */
+  pipelines(): FlumePipeline[] {
+    return [...this.handles.values()];
   }
 
   /** Jobs of pipeline `name` running in this process now. */
@@ -73,12 +78,12 @@ export class FlumeProducer implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** Pauses every pipeline of this app (see `pause`). */
   async pauseAll(opts?: PauseOptions): Promise<void> {
-    return this.engine.pause([...this.pipelines.keys()], opts);
+    return this.engine.pause([...this.handles.keys()], opts);
   }
 
   /** Resumes every pipeline of this app (see `pause`). */
   async resumeAll(opts?: PauseOptions): Promise<void> {
-    return this.engine.resume([...this.pipelines.keys()], opts);
+    return this.engine.resume([...this.handles.keys()], opts);
   }
 
   /**

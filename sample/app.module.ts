@@ -1,6 +1,8 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { FlumeDashboardModule } from '../lib/dashboard/index.js';
 import { FlumeModule } from '../lib/index.js';
 import { DemoService } from './demo.service.js';
+import { LocalOnlyGuard } from './local-only.guard.js';
 import { MailerService } from './mailer.service.js';
 import { OutcomesService } from './outcomes.service.js';
 import { NAMESPACE, SAMPLE_STORE } from './sample.config.js';
@@ -30,6 +32,8 @@ export class AppModule {
           backoffMax: 2_000,
           shutdownTimeout: 5_000,
         }),
+        // The dashboard at http://127.0.0.1:3000/flume; its guard allows actions from this machine.
+        FlumeDashboardModule.forRoot({ path: '/flume', guards: [LocalOnlyGuard] }),
       ],
       providers: [
         { provide: SAMPLE_STORE, useValue: store },

@@ -12,3 +12,6 @@ export const DEMO_TIMEOUT_MS = 60_000;
 
 /** Injection token of the SampleStore the sample runs on (see sample-store.ts). */
 export const SAMPLE_STORE = Symbol('SAMPLE_STORE');
+
+/** Port of the sample's HTTP server, which serves the dashboard at /flume (loopback only). */
+export const PORT = Number(process.env.SAMPLE_PORT ?? 3000);

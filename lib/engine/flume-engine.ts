@@ -2,6 +2,7 @@ import type { StoreBackend } from './backend.js';
 import { createBackend } from './backends.js';
 import { Enqueuer } from './enqueuer.js';
 import { FlumeConfigError, FlumeTimeoutError } from './errors/index.js';
+import { Heartbeat } from './heartbeat.js';
 import { Inspector } from './inspector.js';
 import { Instrumentation } from './instrumentation.js';
 import { pausedPipelinesKey } from './keys.js';
@@ -31,6 +32,7 @@ export class FlumeEngine {
   readonly periodic: PeriodicScheduler;
   private readonly backend: StoreBackend;
   private readonly paused: PausedPipelines;
+  private readonly heartbeat: Heartbeat;
   private readonly runners = new Map<string, PipelineRunner>();
   /** Rings when a job of any pipeline settles (see untilIdle). */
   private readonly settled = new Signal();
@@ -82,6 +84,8 @@ export class FlumeEngine {
       });
       this.runners.set(pipeline.name, runner);
     }
+    const runHere = options.runPipelines.map((name) => this.runners.get(name)!);
+    this.heartbeat = new Heartbeat(backend.command, options.namespace, runHere, registry, logger);
   }
 
   /** The runner of pipeline `name`; throws a FlumeConfigError naming the pipelines there are. */
@@ -96,7 +100,11 @@ export class FlumeEngine {
     if (this.started || this.closing) return;
     this.started = true;
     this.backend.start();
-    if (this.options.runPipelines.length === 0) return;
+    // Every process says it is alive, also one that runs no pipeline; after the stored
+    // pauses are read, so the first beat never holds up that read on the shared connection.
+    const runsAny = this.options.runPipelines.length > 0;
+    this.heartbeat.start(runsAny ? this.paused.loaded : Promise.resolve());
+    if (!runsAny) return;
     this.periodic.start(queuesRunHere(this.options));
     this.paused.start();
     for (const name of this.options.runPipelines) this.runners.get(name)!.start();
@@ -212,6 +220,7 @@ export class FlumeEngine {
         this.logger.error(`A pipeline did not stop cleanly: ${(result.reason as Error).message}`);
       }
     }
+    await this.heartbeat.stop();
     await this.backend.close();
   }
 }

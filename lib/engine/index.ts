@@ -4,7 +4,18 @@ export { FlumeEngine } from './flume-engine.js';
 export { FlumeContext, type JobContext } from './context.js';
 export { FLUME_CHANNELS, type FlumeEvent, type FlumeEventType } from './instrumentation.js';
 export type { Job } from './job.js';
-export type { FoundJob, JobSetName, JobState, ListedJob, QueueStats } from './inspector.js';
+export type {
+  JobListName,
+  JobPage,
+  FoundJob,
+  JobSetName,
+  JobState,
+  ListedJob,
+  PageRequest,
+  QueueHistory,
+  QueueStats,
+} from './inspector.js';
+export type { FlumeProcess, FlumeProcessPipeline } from './processes.js';
 export type { FlumeLogger } from './logger.js';
 export { SILENT_LOGGER } from './logger.js';
 export {

@@ -1,26 +1,33 @@
 import type { StoreBackend } from './backend.js';
 import { FlumePayloadError } from './errors/index.js';
+import { HISTORY_MAX_MINUTES, minuteOf, type QueueHistory } from './history.js';
+import {
+  JID,
+  JOB_LISTS,
+  JOB_SETS,
+  checkPageRequest,
+  readPage,
+  type JobListName,
+  type JobPage,
+  type JobSetName,
+  type ListedJob,
+  type PageRequest,
+} from './job-pages.js';
+import {
+  historyKey,
+  keyNameProblemFor,
+  pausedPipelinesKey,
+  processesKey,
+  processKey,
+  queueKeys,
+  type QueueKeys,
+} from './keys.js';
 import type { Job } from './job.js';
-import { keyNameProblemFor, queueKeys, type QueueKeys } from './keys.js';
 import { decodeJob, encodeJob } from './payload.js';
+import { parseHeartbeat, type FlumeProcess, type Heartbeat } from './processes.js';
 import type { FlumeStore, QueueStats } from './store.js';
 
-/** The sorted sets of a queue whose jobs can be listed, retried now and deleted. */
-export type JobSetName = 'scheduled' | 'retry' | 'dead';
-
-export type { QueueStats };
-
-/** A job of a scheduled, retry or dead set. */
-export interface ListedJob {
-  /** The job id, or null for a dead payload that was not a job at all. */
-  jid: string | null;
-  /** The decoded job, or null when the payload is not a valid job. */
-  job: Job | null;
-  /** Due time (scheduled, retry) or time of death (dead). */
-  at: Date;
-  /** The payload as stored. */
-  payload: string;
-}
+export type { JobListName, JobPage, JobSetName, ListedJob, PageRequest, QueueHistory, QueueStats };
 
 /** Where a job is now. `gone`: in none of the queue's places (it succeeded, or was deleted). */
 export type JobState = 'waiting' | 'running' | 'scheduled' | 'retry' | 'dead' | 'gone';
@@ -39,8 +46,8 @@ export interface FoundJob {
   at?: Date;
 }
 
-const JOB_SETS: readonly JobSetName[] = ['scheduled', 'retry', 'dead'];
-const JID = /^[0-9A-Za-z-]{1,64}$/;
+/** Most jobs one retryAll / deleteAll call moves: bigger sets take several calls. */
+const MAX_CHUNK = 1_000;
 
 /**
  * The payload a dead job is enqueued with to run again: a job starts over with its
@@ -110,9 +117,8 @@ export class Inspector {
     return { state: 'gone', job: null };
   }
 
-  /** Jobs of `set`, soonest (or oldest death) first. */
-  async list(queue: string, set: JobSetName, offset = 0, limit = 50): Promise<ListedJob[]> {
-    const key = this.setKey(queue, set);
+  /** Jobs of `list`, in the list's order (soonest due, oldest death, head of the queue). */
+  async list(queue: string, list: JobListName, offset = 0, limit = 50): Promise<ListedJob[]> {
     if (!Number.isSafeInteger(offset) || offset < 0) {
       throw new FlumePayloadError(
         `Expected offset to be a non-negative integer, got: ${String(offset)}`,
@@ -121,12 +127,46 @@ export class Inspector {
     if (!Number.isSafeInteger(limit) || limit < 1) {
       throw new FlumePayloadError(`Expected limit to be a positive integer, got: ${String(limit)}`);
     }
-    const members = await this.send(() => this.store.range(key, offset, limit));
-    return members.map(({ member, score }) => {
-      const decoded = decodeJob(member);
-      const job = decoded.ok ? decoded.job : null;
-      return { jid: job?.jid ?? null, job, at: new Date(score), payload: member };
-    });
+    const { jobs } = await this.read(queue, list, { from: offset, limit });
+    return jobs;
+  }
+
+  /**
+   * A page of `list`, filtered by worker or job id when asked; running jobs name the
+   * process holding their lease (from its heartbeat) when it says so.
+   */
+  page(queue: string, list: JobListName, request: PageRequest = {}): Promise<JobPage> {
+    return this.read(queue, list, { ...request, ...checkPageRequest(request) });
+  }
+
+  private async read(
+    queue: string,
+    list: JobListName,
+    request: PageRequest & { from: number; limit: number },
+  ): Promise<JobPage> {
+    const keys = this.keysOf(queue);
+    if (!JOB_LISTS.includes(list)) {
+      throw new FlumePayloadError(
+        `Expected a list of jobs (${JOB_LISTS.join(', ')}), got: ${String(list)}`,
+      );
+    }
+    const page = await this.send(() => readPage(this.store, keys, list, request));
+    if (list === 'running' && page.jobs.length > 0) {
+      const holders = new Map<string, { process: string; takenAt: number }>();
+      for (const { process, leases } of await this.heartbeats()) {
+        for (const [id, takenAt] of leases.get(queue) ?? []) {
+          holders.set(id, { process: process.id, takenAt });
+        }
+      }
+      for (const job of page.jobs) {
+        const holder = job.lease && holders.get(job.lease.id);
+        if (holder) {
+          job.lease!.process = holder.process;
+          job.lease!.takenAt = new Date(holder.takenAt);
+        }
+      }
+    }
+    return page;
   }
 
   /**
@@ -146,6 +186,116 @@ export class Inspector {
     const key = this.setKey(queue, set);
     const member = await this.findInSet(key, jid);
     return member !== undefined && (await this.send(() => this.store.remove(key, member)));
+  }
+
+  /**
+   * Moves up to `limit` jobs of `set` (its first ones) to their queue to run now, as
+   * retryNow does; resolves to how many moved and how many are left in the set.
+   */
+  async retryAll(
+    queue: string,
+    set: JobSetName,
+    limit: number,
+  ): Promise<{ done: number; left: number }> {
+    const keys = this.keysOf(queue);
+    const key = this.setKey(queue, set);
+    const count = this.chunk(limit);
+    const members = await this.send(() => this.store.range(key, 0, count));
+    const moved = await this.send(() =>
+      Promise.all(
+        members.map(({ member }) =>
+          this.store.moveToQueue(key, keys, member, set === 'dead' ? revived(member) : member),
+        ),
+      ),
+    );
+    const left = await this.send(() => this.store.length(key, 'zset'));
+    return { done: moved.filter(Boolean).length, left };
+  }
+
+  /** Deletes up to `limit` jobs of `set` (its first ones); resolves as retryAll does. */
+  async deleteAll(
+    queue: string,
+    set: JobSetName,
+    limit: number,
+  ): Promise<{ done: number; left: number }> {
+    const key = this.setKey(queue, set);
+    const count = this.chunk(limit);
+    const members = await this.send(() => this.store.range(key, 0, count));
+    const done = await this.send(() =>
+      this.store.removeAll(
+        key,
+        members.map(({ member }) => member),
+      ),
+    );
+    const left = await this.send(() => this.store.length(key, 'zset'));
+    return { done, left };
+  }
+
+  /** The processes alive: those whose heartbeat has not expired, oldest first. */
+  async processes(): Promise<FlumeProcess[]> {
+    const processes = (await this.heartbeats()).map(({ process }) => process);
+    return processes.sort((a, b) => a.startedAt.getTime() - b.startedAt.getTime());
+  }
+
+  /** Jobs processed and failed per minute over the last `minutes` minutes, per queue. */
+  async history(queues: readonly string[], minutes: number): Promise<QueueHistory> {
+    if (!Number.isSafeInteger(minutes) || minutes < 1 || minutes > HISTORY_MAX_MINUTES) {
+      throw new FlumePayloadError(
+        `Expected minutes to be an integer from 1 to ${HISTORY_MAX_MINUTES}, got: ${String(minutes)}`,
+      );
+    }
+    const first = minuteOf(Date.now()) - minutes + 1;
+    const range = Array.from({ length: minutes }, (_, i) => first + i);
+    const history: QueueHistory = {
+      from: new Date(first * 60_000),
+      minutes,
+      processed: {},
+      failed: {},
+    };
+    for (const queue of queues) {
+      const keys = this.keysOf(queue);
+      // One queue, one hash tag: each MGET stays on one Cluster slot.
+      const [processed, failed] = await this.send(() =>
+        Promise.all([
+          this.store.counters(range.map((minute) => historyKey(keys, 'processed', minute))),
+          this.store.counters(range.map((minute) => historyKey(keys, 'failed', minute))),
+        ]),
+      );
+      Object.defineProperty(history.processed, queue, { value: processed, enumerable: true });
+      Object.defineProperty(history.failed, queue, { value: failed, enumerable: true });
+    }
+    return history;
+  }
+
+  /** Names of the pipelines paused for every instance. */
+  pausedPipelines(): Promise<string[]> {
+    return this.send(() => this.store.pausedPipelines(pausedPipelinesKey(this.namespace)));
+  }
+
+  /**
+   * Pauses (or resumes) pipeline `name` for every instance, by name: also a pipeline
+   * this process does not declare. Instances follow within a second.
+   */
+  async setPaused(name: string, paused: boolean): Promise<void> {
+    const problem = keyNameProblemFor(name);
+    if (problem) throw new FlumePayloadError(`Invalid pipeline name: ${problem}`);
+    await this.send(() => this.store.setPaused(pausedPipelinesKey(this.namespace), [name], paused));
+  }
+
+  private async heartbeats(): Promise<Heartbeat[]> {
+    const documents = await this.send(() =>
+      this.store.heartbeats(processesKey(this.namespace), (id) => processKey(this.namespace, id)),
+    );
+    return documents.map(parseHeartbeat).filter((heartbeat) => heartbeat !== undefined);
+  }
+
+  private chunk(limit: number): number {
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_CHUNK) {
+      throw new FlumePayloadError(
+        `Expected limit to be an integer from 1 to ${MAX_CHUNK}, got: ${String(limit)}`,
+      );
+    }
+    return limit;
   }
 
   /** Finds a member by job id: payloads start with `{"jid":"<id>"`, so a ZSCAN MATCH finds it. */

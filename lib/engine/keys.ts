@@ -50,6 +50,30 @@ export function pausedPipelinesKey(namespace: string): string {
   return `${namespace}:pipelines:paused`;
 }
 
+/** What a history counter counts: jobs that succeeded, or failed attempts. */
+export type HistoryKind = 'processed' | 'failed';
+
+/**
+ * Counter of the jobs of a queue that `kind` during one minute (`minute`: minutes since
+ * the epoch); a string, counted by ack-4.lua and settle-6.lua, expiring by itself.
+ */
+export function historyKey(keys: QueueKeys, kind: HistoryKind, minute: number): string {
+  return `${keys.waiting}:${kind}:${minute}`;
+}
+
+/**
+ * Sorted set of the ids of the processes that sent a heartbeat (score: when, ms) and
+ * the heartbeat of process `id` (a JSON string that expires unless renewed); one hash
+ * tag, so one MGET reads them all on a Redis Cluster too.
+ */
+export function processesKey(namespace: string): string {
+  return `${namespace}:processes:{processes}`;
+}
+
+export function processKey(namespace: string, id: string): string {
+  return `${processesKey(namespace)}:${id}`;
+}
+
 const FORBIDDEN_IN_NAMES = /[{}\s]/;
 
 /** Returns why `name` cannot be used in a key, or undefined when it can. */

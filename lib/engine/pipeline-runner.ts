@@ -50,7 +50,8 @@ export class PipelineRunner {
   readonly maxDemand: number;
   readonly keys: QueueKeys;
 
-  private readonly running = new Set<string>();
+  /** Lease id -> when it was taken here (ms), of every job this pipeline holds. */
+  private readonly running = new Map<string, number>();
   /** Rings on everything the loop may wait for: a free slot, a resume, stop. */
   private readonly wake = new Signal();
   private readonly stopping = new AbortController();
@@ -118,7 +119,7 @@ export class PipelineRunner {
       store,
       this.keys,
       options.visibilityTimeout,
-      () => [...this.running],
+      () => [...this.running.keys()],
       logger,
     );
     this.jobs = new JobRunner({
@@ -145,6 +146,11 @@ export class PipelineRunner {
   /** Jobs of this pipeline running (or waiting for their batch) in this process now. */
   get pendingJobsCount(): number {
     return this.running.size;
+  }
+
+  /** The leases this pipeline holds here, with when each was taken (ms since the epoch). */
+  get heldLeases(): ReadonlyMap<string, number> {
+    return this.running;
   }
 
   /** True while this pipeline takes no new jobs, here or for every instance. */
@@ -220,7 +226,7 @@ export class PipelineRunner {
     }
     const finished = await resolvesWithin(this.allFinished(), timeoutMs);
     if (!finished) {
-      const unfinished = [...this.running];
+      const unfinished = [...this.running.keys()];
       this.jobs.handBack(
         unfinished,
         new FlumeError('The app is shutting down: the job was handed back to its queue.'),
@@ -290,8 +296,9 @@ export class PipelineRunner {
   }
 
   private dispatch(taken: TakeReply): void {
-    for (const lease of this.isolateSuspect(taken.leases)) {
-      this.running.add(lease.id);
+    const now = Date.now();
+    for (const lease of this.isolateSuspect(taken.leases, now)) {
+      this.running.set(lease.id, now);
       try {
         this.startJob(lease);
       } catch (err) {
@@ -329,13 +336,13 @@ export class PipelineRunner {
    * nothing more is taken here until it settles, so a job that crashes its process
    * is recovered (and in the end buried) on its own, without the jobs beside it.
    */
-  private isolateSuspect(leases: Lease[]): Lease[] {
+  private isolateSuspect(leases: Lease[], now: number): Lease[] {
     const suspect = leases.find((lease) => lease.recoveries >= SUSPECT_AFTER_RECOVERIES);
     if (suspect === undefined) return leases;
     this.suspect = suspect.id;
     const others = leases.filter((lease) => lease !== suspect).map((lease) => lease.id);
     if (others.length > 0) {
-      for (const id of others) this.running.add(id);
+      for (const id of others) this.running.set(id, now);
       this.track(
         others,
         this.handBack(others).then(() => undefined),

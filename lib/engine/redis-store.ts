@@ -1,5 +1,12 @@
 import type { RedisClient } from './connection.js';
-import { takeRecordKey, uniqueLockKey, type QueueKeys } from './keys.js';
+import { HISTORY_KEPT_MS, minuteOf } from './history.js';
+import {
+  historyKey,
+  takeRecordKey,
+  uniqueLockKey,
+  type HistoryKind,
+  type QueueKeys,
+} from './keys.js';
 import { parseTakeReply, type TakeReply } from './lease.js';
 import { Scripts } from './scripts.js';
 import type {
@@ -68,13 +75,16 @@ export class RedisStore implements FlumeStore {
     )) as number;
   }
 
-  /** Ends the leases of jobs that succeeded; resolves to how many were still held. */
+  /**
+   * Ends the leases of jobs that succeeded and counts them in this minute's history;
+   * resolves to how many were still held.
+   */
   async ack(keys: QueueKeys, ids: readonly string[]): Promise<number> {
     if (ids.length === 0) return 0;
     return (await this.scripts.run(
       'flumeAck',
-      [keys.processing, keys.leases, keys.recoveries],
-      ids,
+      [keys.processing, keys.leases, keys.recoveries, this.historyNow(keys, 'processed')],
+      [HISTORY_KEPT_MS, ...ids],
     )) as number;
   }
 
@@ -84,7 +94,10 @@ export class RedisStore implements FlumeStore {
     return (await this.scripts.run('flumeRenew', [keys.processing], [leaseMs, ...ids])) as number;
   }
 
-  /** Ends lease `id` and files its job; false when the lease was already gone. */
+  /**
+   * Ends lease `id`, files its job and counts it in this minute's history of failures;
+   * false when the lease was already gone.
+   */
   async settle(
     keys: QueueKeys,
     queue: string,
@@ -100,10 +113,32 @@ export class RedisStore implements FlumeStore {
           : [0, settlement.reason, settlement.jid ?? ''];
     const moved = await this.scripts.run(
       'flumeSettle',
-      [keys.processing, keys.leases, keys.recoveries, keys.retry, keys.dead],
-      [id, settlement.kind, delayMs, text, jid, queue, dead.maxJobs, dead.maxAgeMs],
+      [
+        keys.processing,
+        keys.leases,
+        keys.recoveries,
+        keys.retry,
+        keys.dead,
+        this.historyNow(keys, 'failed'),
+      ],
+      [
+        id,
+        settlement.kind,
+        delayMs,
+        text,
+        jid,
+        queue,
+        dead.maxJobs,
+        dead.maxAgeMs,
+        HISTORY_KEPT_MS,
+      ],
     );
     return moved === 1;
+  }
+
+  /** The history counter of this minute (this process's clock: a minute's edge may blur). */
+  private historyNow(keys: QueueKeys, kind: HistoryKind): string {
+    return historyKey(keys, kind, minuteOf(Date.now()));
   }
 
   /** Hands leased jobs back to the head of their queue unchanged; resolves to how many. */
@@ -376,6 +411,83 @@ export class RedisStore implements FlumeStore {
   /** Deletes `member` of a job set; false when it was gone. */
   async remove(setKey: string, member: string): Promise<boolean> {
     return (await this.redis.zrem(setKey, member)) === 1;
+  }
+
+  // --- Pages of jobs, heartbeats and history (the dashboard's reads) ---
+
+  /** Length of a waiting list (`list`) or of a job set. */
+  length(key: string, type: 'list' | 'zset'): Promise<number> {
+    return type === 'list' ? this.redis.llen(key) : this.redis.zcard(key);
+  }
+
+  /** Up to `count` waiting jobs from index `start`, head (next to run) first. */
+  waitingRange(keys: QueueKeys, start: number, count: number): Promise<string[]> {
+    return this.redis.lrange(keys.waiting, start, start + count - 1);
+  }
+
+  /**
+   * Up to `count` leases from index `start`, soonest deadline first, with their
+   * payloads: null for a lease that ended between the two reads.
+   */
+  async leasedRange(
+    keys: QueueKeys,
+    start: number,
+    count: number,
+  ): Promise<{ id: string; deadline: number; payload: string | null }[]> {
+    const leases = await this.range(keys.processing, start, count);
+    if (leases.length === 0) return [];
+    const payloads = await this.redis.hmget(keys.leases, ...leases.map((lease) => lease.member));
+    return leases.map((lease, i) => ({
+      id: lease.member,
+      deadline: lease.score,
+      payload: payloads[i],
+    }));
+  }
+
+  /** Deletes `members` of a job set; resolves to how many were there. */
+  async removeAll(setKey: string, members: readonly string[]): Promise<number> {
+    return members.length === 0 ? 0 : this.redis.zrem(setKey, ...members);
+  }
+
+  /** Writes heartbeat `document` of process `id`, kept `ttlMs` unless written again. */
+  async beat(index: string, key: string, id: string, document: string, ttlMs: number) {
+    // Same hash tag: one pipeline, on a Cluster too.
+    const results = await this.redis
+      .pipeline()
+      .set(key, document, 'PX', ttlMs)
+      .zadd(index, Date.now(), id)
+      .exec();
+    const failed = results?.find(([err]) => err);
+    if (failed) throw failed[0];
+  }
+
+  /** Deletes the heartbeat of process `id` (it is shutting down). */
+  async forgetProcess(index: string, key: string, id: string): Promise<void> {
+    const results = await this.redis.pipeline().del(key).zrem(index, id).exec();
+    const failed = results?.find(([err]) => err);
+    if (failed) throw failed[0];
+  }
+
+  /** The heartbeats still alive; ids whose heartbeat expired leave the index. */
+  async heartbeats(index: string, keyOf: (id: string) => string): Promise<string[]> {
+    const ids = await this.redis.zrange(index, '0', '-1');
+    const documents = await this.mget(ids.map(keyOf));
+    const expired = ids.filter((_, i) => documents[i] === null);
+    if (expired.length > 0) await this.redis.zrem(index, ...expired);
+    return documents.filter((document): document is string => document !== null);
+  }
+
+  /** Values of counters, 0 for those that do not exist; on a Cluster, keys of one slot only. */
+  async counters(keys: readonly string[]): Promise<number[]> {
+    return (await this.mget(keys)).map((value) => Number(value ?? 0) || 0);
+  }
+
+  private async mget(keys: readonly string[]): Promise<(string | null)[]> {
+    const values: (string | null)[] = [];
+    for (let i = 0; i < keys.length; i += 500) {
+      values.push(...(await this.redis.mget(...keys.slice(i, i + 500))));
+    }
+    return values;
   }
 
   // --- Rate limits ---

@@ -5,8 +5,8 @@ import type { RedisClient } from './connection.js';
 const SCRIPTS = {
   flumeTake: 'take-8.lua',
   flumeAbandonTake: 'abandon-take-4.lua',
-  flumeAck: 'ack-3.lua',
-  flumeSettle: 'settle-5.lua',
+  flumeAck: 'ack-4.lua',
+  flumeSettle: 'settle-6.lua',
   flumePromote: 'promote-3.lua',
   flumeRecover: 'recover-5.lua',
   flumeRequeue: 'requeue-3.lua',

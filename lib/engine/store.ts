@@ -181,6 +181,32 @@ export interface FlumeStore {
   /** Deletes `member` of a job set; false when it was gone. */
   remove(setKey: string, member: string): Promise<boolean>;
 
+  // --- Pages of jobs, heartbeats and history (the dashboard's reads) ---
+
+  /** Length of a waiting list (`list`) or of a job set. */
+  length(key: string, type: 'list' | 'zset'): Promise<number>;
+  /** Up to `count` waiting jobs from index `start`, head (next to run) first. */
+  waitingRange(keys: QueueKeys, start: number, count: number): Promise<string[]>;
+  /**
+   * Up to `count` leases from index `start`, soonest deadline first, with their payloads:
+   * null for a lease that ended between the two reads.
+   */
+  leasedRange(
+    keys: QueueKeys,
+    start: number,
+    count: number,
+  ): Promise<{ id: string; deadline: number; payload: string | null }[]>;
+  /** Deletes `members` of a job set; resolves to how many were there. */
+  removeAll(setKey: string, members: readonly string[]): Promise<number>;
+  /** Writes heartbeat `document` of process `id` under `key`, kept `ttlMs` unless written again. */
+  beat(index: string, key: string, id: string, document: string, ttlMs: number): Promise<void>;
+  /** Deletes the heartbeat of process `id` (it is shutting down). */
+  forgetProcess(index: string, key: string, id: string): Promise<void>;
+  /** The heartbeats still alive; ids whose heartbeat expired leave the index. */
+  heartbeats(index: string, keyOf: (id: string) => string): Promise<string[]>;
+  /** Values of counters, 0 for those that do not exist. */
+  counters(keys: readonly string[]): Promise<number[]>;
+
   // --- Rate limits ---
 
   /**

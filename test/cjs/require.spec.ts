@@ -41,4 +41,13 @@ describe('a CommonJS app', () => {
     });
     expect(stdout.trim()).toBe('ran: hello from CommonJS');
   });
+
+  it('require()s nestjs-flume/dashboard, an entry point of its own', async () => {
+    const { stdout } = await run(
+      process.execPath,
+      ['-e', "console.log(typeof require('nestjs-flume/dashboard').FlumeDashboardModule)"],
+      { cwd: APP_DIR, timeout: 30_000 },
+    );
+    expect(stdout.trim()).toBe('function');
+  });
 });

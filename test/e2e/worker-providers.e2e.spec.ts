@@ -8,7 +8,7 @@ import {
   deleteNamespace,
   inspector,
   keysOf,
-  namespaceKeys,
+  jobKeys,
   testConnection,
   type TestRedis,
   uniqueNamespace,
@@ -83,7 +83,7 @@ describe('a @Worker class missing from providers', () => {
     await expect(
       client.bulkEnqueue('forgot', [{ worker: ForgottenWorker, args: [] }]),
     ).rejects.toThrow(FlumeWorkerError);
-    expect(await namespaceKeys(redis, namespace)).toEqual([]);
+    expect(await jobKeys(redis, namespace)).toEqual([]);
     // A provided worker of the same queue is enqueued and runs as ever.
     await client.enqueue('forgot', ProvidedWorker, []);
     await app.get(JobLog).untilCount(1, 'ProvidedWorker');

@@ -69,6 +69,16 @@ export async function namespaceKeys(redis: TestRedis, namespace: string): Promis
   return (await Promise.all(masters.map((node) => scanNode(node, namespace)))).flat();
 }
 
+/**
+ * The keys of `namespace` that hold jobs or their state: every key but the heartbeats
+ * of the app's processes (`ns:processes:{processes}...`), which a booted app writes
+ * whatever it enqueues.
+ */
+export async function jobKeys(redis: TestRedis, namespace: string): Promise<string[]> {
+  const heartbeats = `${namespace}:processes:{processes}`;
+  return (await namespaceKeys(redis, namespace)).filter((key) => !key.startsWith(heartbeats));
+}
+
 /** Deletes every key of `namespace`. */
 export async function deleteNamespace(redis: TestRedis, namespace: string): Promise<void> {
   const keys = await namespaceKeys(redis, namespace);

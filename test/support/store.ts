@@ -4,7 +4,7 @@ import type { MemoryDb } from '../../lib/engine/memory/memory-db.js';
 import { MemoryStore } from '../../lib/engine/memory/memory-store.js';
 import { RedisStore } from '../../lib/engine/redis-store.js';
 import type { FlumeStore } from '../../lib/engine/store.js';
-import { deleteNamespace, inspector, namespaceKeys, ON_MEMORY, type TestRedis } from './redis.js';
+import { deleteNamespace, inspector, jobKeys, ON_MEMORY, type TestRedis } from './redis.js';
 
 /**
  * What a spec reads and arranges in the store its apps run on, in Redis' commands and
@@ -38,6 +38,7 @@ export interface TestStore {
   /** The engine's own store over the same data, to act as a worker of another process would. */
   flumeStore(): FlumeStore;
   /** Every key of `namespace`. */
+  /** Every key of `namespace` but the heartbeats of running apps (see jobKeys). */
   namespaceKeys(namespace: string): Promise<string[]>;
   /** Deletes every key of `namespace`. */
   deleteNamespace(namespace: string): Promise<void>;
@@ -96,7 +97,7 @@ class RedisTestStore implements TestStore {
   }
 
   namespaceKeys(namespace: string): Promise<string[]> {
-    return namespaceKeys(this.redis, namespace);
+    return jobKeys(this.redis, namespace);
   }
 
   deleteNamespace(namespace: string): Promise<void> {
@@ -207,7 +208,8 @@ class MemoryTestStore implements TestStore {
   }
 
   async namespaceKeys(namespace: string): Promise<string[]> {
-    return this.db.keys(`${namespace}:`);
+    const heartbeats = `${namespace}:processes:{processes}`;
+    return this.db.keys(`${namespace}:`).filter((key) => !key.startsWith(heartbeats));
   }
 
   async deleteNamespace(namespace: string): Promise<void> {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { takeRecordKey, type QueueKeys } from '../keys.js';
+import { HISTORY_KEPT_MS, minuteOf } from '../history.js';
+import { historyKey, takeRecordKey, type QueueKeys } from '../keys.js';
 import type { Lease, TakeReply } from '../lease.js';
 import type { DeadSetBounds, Settlement, TakeRequest } from '../store.js';
 import { now } from './clock.js';
@@ -90,7 +91,13 @@ export function ack(db: MemoryDb, keys: QueueKeys, ids: readonly string[]): numb
   let ended = 0;
   for (const id of ids) if (db.zrem(keys.processing, id)) ended++;
   for (const id of ids) db.hdel(keys.leases, id);
+  countInHistory(db, historyKey(keys, 'processed', minuteOf(now())), ended);
   return ended;
+}
+
+/** includes/history.lua: the minute's counter gets its lifetime when it is created. */
+function countInHistory(db: MemoryDb, key: string, count: number): void {
+  if (count > 0 && db.incrby(key, count) === count) db.pexpire(key, HISTORY_KEPT_MS);
 }
 
 /** renew-1.lua: ZADD XX CH, so a lease already at the new deadline does not count. */
@@ -136,6 +143,7 @@ export function settle(
     );
     bury(db, keys.dead, at, document, dead);
   }
+  countInHistory(db, historyKey(keys, 'failed', minuteOf(at)), 1);
   return true;
 }
 

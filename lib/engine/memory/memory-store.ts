@@ -243,6 +243,58 @@ export class MemoryStore implements FlumeStore {
     return this.db.zrem(setKey, member);
   }
 
+  // --- Pages of jobs, heartbeats and history ---
+
+  async length(key: string, type: 'list' | 'zset'): Promise<number> {
+    return type === 'list' ? this.db.llen(key) : this.db.zcard(key);
+  }
+
+  async waitingRange(keys: QueueKeys, start: number, count: number): Promise<string[]> {
+    return this.db.lrange(keys.waiting, start, start + count - 1);
+  }
+
+  async leasedRange(
+    keys: QueueKeys,
+    start: number,
+    count: number,
+  ): Promise<{ id: string; deadline: number; payload: string | null }[]> {
+    return this.db.zrange(keys.processing, start, start + count - 1).map(({ member, score }) => ({
+      id: member,
+      deadline: score,
+      payload: this.db.hget(keys.leases, member) ?? null,
+    }));
+  }
+
+  async removeAll(setKey: string, members: readonly string[]): Promise<number> {
+    let removed = 0;
+    for (const member of members) if (this.db.zrem(setKey, member)) removed++;
+    return removed;
+  }
+
+  async beat(index: string, key: string, id: string, document: string, ttlMs: number) {
+    this.db.set(key, document, ttlMs);
+    this.db.zadd(index, now(), id);
+  }
+
+  async forgetProcess(index: string, key: string, id: string): Promise<void> {
+    this.db.del(key);
+    this.db.zrem(index, id);
+  }
+
+  async heartbeats(index: string, keyOf: (id: string) => string): Promise<string[]> {
+    const documents: string[] = [];
+    for (const { member: id } of this.db.zrange(index, 0, -1)) {
+      const document = this.db.get(keyOf(id));
+      if (document === undefined) this.db.zrem(index, id);
+      else documents.push(document);
+    }
+    return documents;
+  }
+
+  async counters(keys: readonly string[]): Promise<number[]> {
+    return keys.map((key) => Number(this.db.get(key) ?? 0) || 0);
+  }
+
   // --- Rate limits ---
 
   /** limit-1.lua */

@@ -225,7 +225,7 @@ describe('inspection', () => {
   });
 
   it('rejects an unknown set, a malformed id and a bad queue name', async () => {
-    await expect(inspect.list('insp', 'waiting' as JobSetName)).rejects.toThrow(FlumePayloadError);
+    await expect(inspect.list('insp', 'pending' as JobSetName)).rejects.toThrow(FlumePayloadError);
     await expect(inspect.retryNow('insp', 'dead', 'x*')).rejects.toThrow(
       'Expected a job id (letters, digits and dashes), got: x*',
     );
