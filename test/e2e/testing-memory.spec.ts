@@ -175,6 +175,32 @@ describe("test mode 'memory'", () => {
     expect(log.performed.at(-1)!.args).toEqual(['grace@example.com', 0]);
   });
 
+  it('keeps unique jobs unique and enqueues periodic jobs on their ticks, on the test clock', async () => {
+    vi.useFakeTimers({ now: new Date('2030-01-01T08:59:30Z') });
+    const app = await bootApp({
+      periodic: [{ name: 'nine', cron: '0 9 * * *', worker: LaterWorker, args: ['at nine'] }],
+    });
+    const flume = app.get(FlumeTesting);
+    const client = app.get(FlumeClient);
+    const log = app.get(JobLog);
+    const first = await client.enqueueIn('later', 60_000, LaterWorker, ['once'], { unique: true });
+    expect(await client.enqueueIn('later', 60_000, LaterWorker, ['once'], { unique: true })).toBe(
+      first,
+    );
+    const [status] = await app.get(FlumeInspector).periodic();
+    expect(status.nextRunAt).toEqual(new Date('2030-01-01T09:00:00Z'));
+
+    // To 09:00: the tick enqueues its job; the unique job is not due yet.
+    await vi.advanceTimersByTimeAsync(30_000);
+    await flume.untilIdle();
+    expect(log.performed.map((p) => p.args)).toEqual([['at nine']]);
+    await vi.advanceTimersByTimeAsync(30_000);
+    await flume.untilIdle();
+    expect(log.performed.map((p) => p.args)).toEqual([['at nine'], ['once']]);
+    // It finished: its lock is gone, and an equal job is a new one.
+    expect(await client.enqueue('later', LaterWorker, ['once'], { unique: true })).not.toBe(first);
+  });
+
   it('runs a scheduled job once the clock reaches its time, not before', async () => {
     vi.useFakeTimers();
     const app = await bootApp();
