@@ -2,7 +2,7 @@ import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/com
 
 /**
  * The sample's stand-in for real auth: lets through requests from this machine only.
- * An app would check its session or token here instead (see README, "Dashboard").
+ * An app would check its session or token here instead (see docs/operations.md, "Dashboard").
  */
 @Injectable()
 export class LocalOnlyGuard implements CanActivate {

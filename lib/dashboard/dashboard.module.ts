@@ -31,7 +31,7 @@ function mountedController(): Type<DashboardController> {
 
 /**
  * A web dashboard of the app's queues, served by the app itself (Express or Fastify)
- * at `path`, beside `FlumeModule`: import both. Read-only unless guarded; see README,
+ * at `path`, beside `FlumeModule`: import both. Read-only unless guarded; see docs/operations.md,
  * "Dashboard".
  */
 @Module({})

@@ -67,7 +67,7 @@ export interface FlumeOptions {
   logger?: FlumeLogger | false;
   /**
    * Periodic jobs: each enqueued once per tick of its cron pattern, across every
-   * instance (see README, Periodic jobs). `@Periodic` on a worker class declares them too.
+   * instance (see docs/workers.md, Periodic jobs). `@Periodic` on a worker class declares them too.
    */
   periodic?: FlumePeriodicOptions[];
   /** Log every job's start and end at debug level. Default false. */
@@ -87,7 +87,7 @@ export interface FlumeOptions {
    * so `@InjectPipeline` and stored pauses work everywhere. Default: all of them.
    */
   runPipelines?: string[];
-  /** Test mode (see README, "Testing your app"): no Redis connection is opened. Default: off. */
+  /** Test mode (see docs/testing.md): no Redis connection is opened. Default: off. */
   testing?: FlumeTestMode;
 }
 

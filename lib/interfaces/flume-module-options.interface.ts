@@ -6,7 +6,7 @@ import type {
 } from '@nestjs/common';
 import type { FlumeOptions } from '../engine/index.js';
 
-/** Options of `FlumeModule.forRoot`: see README for each option and its default. */
+/** Options of `FlumeModule.forRoot`: see docs/operations.md, Options, for each option and its default. */
 export interface FlumeModuleOptions extends FlumeOptions {}
 
 /** A class that builds the options, for `forRootAsync({ useClass })`. */

@@ -19,7 +19,7 @@ export function fakeModeOnly(method: string, mode: FlumeTestMode | undefined): s
   return (
     `FlumeTesting.${method}() works in the fake test mode only, and this app runs Flume on Redis. ` +
     "Override FLUME_TEST_MODE with 'fake', or pass testing: 'fake' to FlumeModule.forRoot. " +
-    "(Nest's overrideModule(FlumeModule) does not replace a FlumeModule.forRoot() import: see README, 'Testing your app'.)"
+    "(Nest's overrideModule(FlumeModule) does not replace a FlumeModule.forRoot() import: see docs/testing.md.)"
   );
 }
 
