@@ -1,12 +1,17 @@
+import type { Acker } from './acker.js';
 import type { Instrumentation } from './instrumentation.js';
 import type { QueueKeys } from './keys.js';
 import type { TakeReply } from './lease.js';
 import type { RateLimiter } from './rate-limiter.js';
-import type { DeadSetBounds, RedisStore } from './redis-store.js';
+import type { DeadSetBounds, RedisStore, TakeResult } from './redis-store.js';
 import { uniqueToken } from './unique-token.js';
 
-/** What one take brought: leases, or a wait because the rate limit is used up. */
-export type TakeOutcome = ({ kind: 'taken' } & TakeReply) | { kind: 'limited'; waitMs: number };
+/**
+ * What one take brought: leases (out of `asked`: fewer means the queue ran out), or a
+ * wait because the rate limit is used up.
+ */
+export type TakeOutcome =
+  ({ kind: 'taken'; asked: number } & TakeReply) | { kind: 'limited'; waitMs: number };
 
 export interface JobTakerDeps {
   pipeline: string;
@@ -17,6 +22,8 @@ export interface JobTakerDeps {
   maxPayloadBytes: number;
   dead: DeadSetBounds;
   limiter?: RateLimiter;
+  /** Its pending acknowledgements travel with each take. */
+  acker: Acker;
   /** Set when the pipeline publishes events. */
   instrumentation?: Instrumentation;
 }
@@ -63,7 +70,8 @@ export class JobTaker {
     const wanted = permit?.granted ?? free;
     const started = Date.now();
     const token = uniqueToken();
-    let reply: TakeReply;
+    const acks = this.deps.acker.forTake();
+    let reply: TakeResult;
     try {
       reply = await store.take(keys, queue, {
         count: wanted,
@@ -73,11 +81,14 @@ export class JobTaker {
         recordMs: TAKE_RECORD_MS,
         maxPayloadBytes: this.deps.maxPayloadBytes,
         dead: this.deps.dead,
+        acks,
       });
     } catch (err) {
       this.unconfirmed = token;
+      if (acks) void this.deps.acker.sent(acks, err);
       throw err;
     }
+    if (acks) void this.deps.acker.sent(acks, reply.ackError);
     this.confirmed = token;
     const { leases } = reply;
     if (permit) {
@@ -88,7 +99,7 @@ export class JobTaker {
       void permit.beforeStart(leases.length);
     }
     if (leases.length > 0) this.emitDequeue(reply, Date.now() - started);
-    return { kind: 'taken', ...reply };
+    return { kind: 'taken', asked: wanted, leases, oversized: reply.oversized };
   }
 
   private emitDequeue({ leases }: TakeReply, latencyMs: number): void {

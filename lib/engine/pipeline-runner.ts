@@ -13,7 +13,7 @@ import type { PausedPipelines } from './paused-pipelines.js';
 import { RateLimiter } from './rate-limiter.js';
 import { JobTaker, type TakeOutcome } from './job-taker.js';
 import type { RedisStore } from './redis-store.js';
-import { delay, resolvesWithin, Signal, untilReady } from './wait.js';
+import { delay, nextTurn, resolvesWithin, Signal, untilReady } from './wait.js';
 import type { BatchOptions, WorkerDefinition, WorkerRegistry } from './worker-registry.js';
 
 /**
@@ -25,6 +25,14 @@ const SUSPECT_AFTER_RECOVERIES = 2;
 
 /** Longest a blocked wait for new jobs lasts before it is issued again (seconds). */
 const IDLE_BLOCK_SECONDS = 5;
+
+/**
+ * After a take that emptied the queue, the next take waits this long at least (ms), so
+ * that jobs arriving one by one under load go out a few per take instead of one take
+ * (and one wake-up) each. A job reaching an idle pipeline is taken at once: the wait
+ * counts from the previous take.
+ */
+export const TAKE_LINGER_MS = 4;
 
 export interface PipelineRunnerDeps {
   /** The store over the pipeline's own connection (the process's worker connection). */
@@ -81,6 +89,7 @@ export class PipelineRunner {
     this.keys = queueKeys(options.namespace, pipeline.queue);
     this.instrumentation = pipeline.instrument ? deps.instrumentation : undefined;
     const limit = pipeline.rateLimit;
+    this.acker = new Acker(store, this.keys, logger);
     this.taker = new JobTaker({
       pipeline: this.name,
       queue: this.queue,
@@ -97,9 +106,9 @@ export class PipelineRunner {
           limit.count,
           limit.scaleMs,
         ),
+      acker: this.acker,
       instrumentation: this.instrumentation,
     });
-    this.acker = new Acker(store, this.keys, logger);
     this.scheduler = new Scheduler(store, this.keys, options.schedulerPollInterval, logger);
     this.recoverer = new Recoverer(
       store,
@@ -239,14 +248,37 @@ export class PipelineRunner {
       this.leaseKeeper.start();
     }
     let failures = 0;
+    /** The last take found fewer jobs than it asked for: the queue was empty then. */
+    let drained = false;
+    let lastTakeAt = 0;
+    /** Jobs the last take leased. */
+    let lastLeased = 0;
     while (!signal.aborted) {
-      const free = this.maxDemand - this.running.size;
-      if (this.isPaused || free <= 0 || this.suspect !== undefined) {
+      if (!this.canTake()) {
         await this.wake.wait();
         continue;
       }
+      if (drained) {
+        // No take sooner than TAKE_LINGER_MS after the last one. Then, when jobs came
+        // one or none at a time, a take would most likely find nothing: wait until a job
+        // waits (at once if one does). When they came several per linger, more have
+        // come since: take them without a wake-up round trip first.
+        const linger = lastTakeAt + TAKE_LINGER_MS - Date.now();
+        if (linger > 0) await delay(linger, signal);
+        else if (lastLeased >= 2) drained = false;
+        else drained = !(await this.waitForJobs(signal));
+        continue;
+      }
+      // Jobs ending in this turn of the event loop free their slots first: one take
+      // refills them all, rather than one take for the first and another for the rest.
+      if (this.running.size > 0) {
+        await nextTurn();
+        if (!this.canTake()) continue;
+      }
+      const free = this.maxDemand - this.running.size;
       let outcome: TakeOutcome;
       try {
+        lastTakeAt = Date.now();
         this.taking = this.taker.take(free);
         outcome = (await this.taking) as TakeOutcome;
         failures = 0;
@@ -265,14 +297,19 @@ export class PipelineRunner {
         continue;
       }
       this.reportOversized(outcome.oversized);
+      lastLeased = outcome.leases.length;
+      drained = lastLeased + outcome.oversized.length < outcome.asked;
       if (signal.aborted) {
         await this.handBack(outcome.leases.map((lease) => lease.id));
-      } else if (outcome.leases.length === 0) {
-        if (outcome.oversized.length === 0) await this.waitForJobs(signal);
-      } else {
+      } else if (outcome.leases.length > 0) {
         this.dispatch(outcome);
       }
     }
+  }
+
+  /** Whether the loop may take now: not paused, a slot free, no suspect running alone. */
+  private canTake(): boolean {
+    return !this.isPaused && this.running.size < this.maxDemand && this.suspect === undefined;
   }
 
   private dispatch(taken: TakeReply): void {
@@ -351,13 +388,18 @@ export class PipelineRunner {
       });
   }
 
-  /** Blocks until the queue has a job, without taking it. */
-  private async waitForJobs(signal: AbortSignal): Promise<void> {
+  /**
+   * Blocks until the queue has a job, without taking it. Resolves to false when none
+   * came within IDLE_BLOCK_SECONDS; true when one waits, or the wait failed (the take
+   * that follows finds out).
+   */
+  private async waitForJobs(signal: AbortSignal): Promise<boolean> {
     const blocking = this.blocking!;
     try {
-      await blocking.waitForJobs(this.keys, IDLE_BLOCK_SECONDS);
+      return await blocking.waitForJobs(this.keys, IDLE_BLOCK_SECONDS);
     } catch (err) {
       if (!signal.aborted) await this.backOff(err, 0, blocking.redis);
+      return true;
     }
   }
 

@@ -38,6 +38,14 @@ export interface TakeRequest {
   /** Larger payloads are set aside in the dead set, never leased. */
   maxPayloadBytes: number;
   dead: DeadSetBounds;
+  /** Leases of jobs that succeeded, ended (as `ack` does) just before the take. */
+  acks?: readonly string[];
+}
+
+/** A take's reply, and whether the acknowledgements sent with it failed. */
+export interface TakeResult extends TakeReply {
+  /** Set when the acknowledgements sent with the take failed (the take itself did not). */
+  ackError?: Error;
 }
 
 /**
@@ -55,10 +63,13 @@ export class RedisStore {
 
   // --- Taking and settling leased jobs (the pipelines' hot path) ---
 
-  /** Leases up to `count` waiting jobs, oldest first, in one round trip (take-8.lua). */
-  async take(keys: QueueKeys, queue: string, request: TakeRequest): Promise<TakeReply> {
-    const reply = await this.scripts.run(
-      'flumeTake',
+  /**
+   * Leases up to `count` waiting jobs, oldest first, in one round trip (take-8.lua).
+   * `request.acks` are ended first (ack-3.lua), sent in the same write: one wake-up of
+   * Redis for both. Rejects when the take fails.
+   */
+  async take(keys: QueueKeys, queue: string, request: TakeRequest): Promise<TakeResult> {
+    const take: [readonly string[], readonly (string | number)[]] = [
       [
         keys.waiting,
         keys.processing,
@@ -78,8 +89,15 @@ export class RedisStore {
         request.dead.maxJobs,
         request.dead.maxAgeMs,
       ],
-    );
-    return parseTakeReply(reply);
+    ];
+    if (!request.acks?.length) return parseTakeReply(await this.scripts.run('flumeTake', ...take));
+    const [[ackError], [takeError, reply]] = await this.scripts.runTogether([
+      ['flumeAck', this.ackKeys(keys), request.acks],
+      ['flumeTake', ...take],
+    ]);
+    if (takeError) throw takeError;
+    const taken = parseTakeReply(reply);
+    return ackError ? { ...taken, ackError } : taken;
   }
 
   /** Deletes the record of take `token` (its reply arrived; nothing to abandon). */
@@ -99,11 +117,11 @@ export class RedisStore {
   /** Ends the leases of jobs that succeeded; resolves to how many were still held. */
   async ack(keys: QueueKeys, ids: readonly string[]): Promise<number> {
     if (ids.length === 0) return 0;
-    return (await this.scripts.run(
-      'flumeAck',
-      [keys.processing, keys.leases, keys.recoveries],
-      ids,
-    )) as number;
+    return (await this.scripts.run('flumeAck', this.ackKeys(keys), ids)) as number;
+  }
+
+  private ackKeys(keys: QueueKeys): string[] {
+    return [keys.processing, keys.leases, keys.recoveries];
   }
 
   /** Extends leases `ids` by `leaseMs` from now; resolves to how many were still held. */
@@ -144,10 +162,13 @@ export class RedisStore {
     )) as number;
   }
 
-  /** Blocks (on this store's connection) until the queue has a job, without taking it. */
-  async waitForJobs(keys: QueueKeys, seconds: number): Promise<void> {
+  /**
+   * Blocks (on this store's connection) until the queue has a job, without taking it:
+   * resolves to true when one waits, false when `seconds` passed first.
+   */
+  async waitForJobs(keys: QueueKeys, seconds: number): Promise<boolean> {
     // BLMOVE onto the same end of the same list: wakes on the first RPUSH, moves nothing.
-    await this.redis.blmove(keys.waiting, keys.waiting, 'LEFT', 'LEFT', seconds);
+    return (await this.redis.blmove(keys.waiting, keys.waiting, 'LEFT', 'LEFT', seconds)) !== null;
   }
 
   // --- Maintenance ---
