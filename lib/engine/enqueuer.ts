@@ -4,6 +4,7 @@ import type { JobSink } from './job-sink.js';
 import type { ResolvedOptions } from './options.js';
 import { checkDueAt, encodeBulk, keysOfQueue } from './new-jobs.js';
 import { encodeNewJob, type NewJob } from './payload.js';
+import { PushCoalescer } from './push-coalescer.js';
 import type { RedisStore } from './redis-store.js';
 
 /** Jobs per RPUSH in a bulk enqueue: keeps each command a reasonable size. */
@@ -11,9 +12,14 @@ const BULK_CHUNK = 5_000;
 
 /**
  * Writes new jobs. A job is validated and encoded before anything is sent, and each
- * call is one round trip: RPUSH for a job that can run now, ZADD for a job due later.
+ * call is one round trip: RPUSH for a job that can run now (shared by the enqueues to
+ * its queue made in the same turn, see PushCoalescer), ZADD for a job due later.
  */
 export class Enqueuer implements JobSink {
+  private readonly pushes = new PushCoalescer((keys, payloads) =>
+    this.send(() => this.store.pushMany(keys, payloads, BULK_CHUNK)),
+  );
+
   constructor(
     private readonly connections: RedisConnections,
     private readonly store: RedisStore,
@@ -25,7 +31,7 @@ export class Enqueuer implements JobSink {
   async enqueue(job: NewJob): Promise<string> {
     const keys = this.keysOf(job.queue);
     const { jid, payload } = this.encode(job);
-    await this.send(() => this.store.push(keys, payload));
+    await this.pushes.push(keys, payload);
     this.emit(job.queue, [payload]);
     return jid;
   }

@@ -204,11 +204,6 @@ export class RedisStore {
 
   // --- New jobs ---
 
-  /** Appends a job to its queue. */
-  async push(keys: QueueKeys, payload: string): Promise<void> {
-    await this.redis.rpush(keys.waiting, payload);
-  }
-
   /** Appends jobs to their queue, all or none (a MULTI when sent in several commands). */
   async pushMany(keys: QueueKeys, payloads: readonly string[], chunk: number): Promise<void> {
     if (payloads.length <= chunk) {
