@@ -333,7 +333,22 @@ export class PipelineRunner {
     if (!prepared.ok) return this.track([lease.id], prepared.settled);
     const batch = this.batchOf(prepared.ready.worker);
     if (batch) this.batcher.add(prepared.ready, batch);
-    else this.track([lease.id], this.jobs.run(prepared.ready));
+    else this.jobs.start(prepared.ready, this.jobSettled);
+  }
+
+  /** Frees the slot of a job started with JobRunner.start (bound once: no closure per job). */
+  private readonly jobSettled = (leaseId: string, err?: unknown): void => {
+    if (err !== undefined) this.logUnexpected(err);
+    this.running.delete(leaseId);
+    if (this.suspect === leaseId) this.suspect = undefined;
+    this.wake.notify();
+  };
+
+  private logUnexpected(err: unknown): void {
+    this.deps.logger.error(
+      `Pipeline "${this.name}": unexpected error settling a job: ${(err as Error).message}`,
+      (err as Error).stack,
+    );
   }
 
   /** Payloads the take set aside as too large (they are in the dead set already). */
@@ -375,12 +390,7 @@ export class PipelineRunner {
   /** Frees the slots of leases `ids` once `work` is done. */
   private track(ids: string[], work: Promise<void>): void {
     work
-      .catch((err: Error) =>
-        this.deps.logger.error(
-          `Pipeline "${this.name}": unexpected error settling a job: ${err.message}`,
-          err.stack,
-        ),
-      )
+      .catch((err: unknown) => this.logUnexpected(err))
       .finally(() => {
         for (const id of ids) this.running.delete(id);
         if (this.suspect !== undefined && ids.includes(this.suspect)) this.suspect = undefined;
