@@ -59,6 +59,9 @@ export async function steadyRate(ctx: RowContext): Promise<void> {
     ctx.record('steady_commands_per_job', jobPath.total / n);
     ctx.record('steady_redis_cpu_us_per_job', (cpuSpent * 1e6) / n);
     ctx.detail('steady_commands_by_name', perJob(jobPath.calls, n));
+    // Time inside commands, µs per job (EVALSHA: whole scripts): the rest of the
+    // redis-server CPU is reading, parsing, replying and waking up.
+    ctx.detail('steady_command_usec_by_name', perJob(jobPath.usec, n));
 
     const run = await workers.stop();
     const latencies = Array.from(run.starts!, (at, index) => at - enqueuedAt[index]);
