@@ -204,6 +204,13 @@ export const ROWS: RowSpec[] = [
   },
   {
     row: '9',
+    label: () => 'of which the producer alone, at the same rate (µs)',
+    metric: 'steady_producer_redis_cpu_us_per_job',
+    better: 'lower',
+    format: fixed(1),
+  },
+  {
+    row: '9',
     label: () => 'latency enqueue -> handler start, steady, p50 (ms)',
     metric: 'steady_latency_p50_ms',
     better: 'lower',
@@ -239,6 +246,15 @@ export const ROWS: RowSpec[] = [
     noRatio: true,
     format: fixed(1),
     target: { text: '>= 80%', met: (f) => f >= 80 },
+  },
+  {
+    row: '10',
+    label: (c) =>
+      `the same handler in ${c.slowConcurrency} loops, no queue (jobs/s; what Node's timers allow)`,
+    metric: 'slow_handler_no_queue_jobs_per_s',
+    better: 'higher',
+    noRatio: true,
+    format: perSecond,
   },
   {
     row: '11',

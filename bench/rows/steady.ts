@@ -7,6 +7,7 @@ import {
 } from '../redis-stats.js';
 import { percentile, rate } from '../stats.js';
 import { perJob } from './bulk-drain.js';
+import type { BenchSession } from '../libs/index.js';
 import { epochMs, type RowContext } from './context.js';
 import { RowWorkers } from './workers.js';
 
@@ -24,6 +25,7 @@ export async function steadyRate(ctx: RowContext): Promise<void> {
   const n = config.steadyJobs;
   const admin = redis.admin;
   await redis.flush();
+  await producerFloor(ctx);
   const namespace = ctx.namespace('steady');
   const producer = await lib.open({ port: redis.port, namespace });
   const workers = new RowWorkers(ctx, namespace, {
@@ -35,20 +37,7 @@ export async function steadyRate(ctx: RowContext): Promise<void> {
     await workers.ready();
     await resetCommandStats(admin);
     const cpuBefore = await redisCpuSeconds(admin);
-    const enqueuedAt = new Float64Array(n);
-    const calls: Promise<void>[] = [];
-    const start = epochMs();
-    let sent = 0;
-    while (sent < n) {
-      const due = Math.min(n, Math.floor(((epochMs() - start) * config.steadyRate) / 1000) + 1);
-      while (sent < due) {
-        const index = sent++;
-        enqueuedAt[index] = epochMs();
-        calls.push(producer.enqueueOne(index));
-      }
-      if (sent < n) await new Promise((resolve) => setTimeout(resolve, 1));
-    }
-    await Promise.all(calls);
+    const enqueuedAt = await paced(producer, n, config.steadyRate);
     const polls = await workers.untilDone(producer);
 
     const settled = await readCommandStats(admin);
@@ -72,5 +61,48 @@ export async function steadyRate(ctx: RowContext): Promise<void> {
   } finally {
     workers.kill();
     await producer.close();
+  }
+}
+
+/**
+ * Enqueues jobs 0 .. n - 1 at `rate` jobs/s, one call each, on a 1 ms timer, without
+ * waiting for earlier calls; resolves once all are stored, to when each call was made.
+ */
+async function paced(producer: BenchSession, n: number, rate: number): Promise<Float64Array> {
+  const enqueuedAt = new Float64Array(n);
+  const calls: Promise<void>[] = [];
+  const start = epochMs();
+  let sent = 0;
+  while (sent < n) {
+    const due = Math.min(n, Math.floor(((epochMs() - start) * rate) / 1000) + 1);
+    while (sent < due) {
+      const index = sent++;
+      enqueuedAt[index] = epochMs();
+      calls.push(producer.enqueueOne(index));
+    }
+    if (sent < n) await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  await Promise.all(calls);
+  return enqueuedAt;
+}
+
+/**
+ * The same producer alone (nothing consumes) for a quarter of the jobs: the
+ * redis-server CPU per job that enqueuing alone costs at this rate. On a virtual machine
+ * every wake-up of Redis costs tens of µs, and the producer wakes it every tick: the
+ * row's figure less this one is what the consumer added.
+ */
+async function producerFloor(ctx: RowContext): Promise<void> {
+  const { config, redis, lib } = ctx;
+  const n = Math.max(1, Math.floor(config.steadyJobs / 4));
+  const producer = await lib.open({ port: redis.port, namespace: ctx.namespace('floor') });
+  try {
+    const cpuBefore = await redisCpuSeconds(redis.admin);
+    await paced(producer, n, config.steadyRate);
+    const spent = (await redisCpuSeconds(redis.admin)) - cpuBefore;
+    ctx.record('steady_producer_redis_cpu_us_per_job', (spent * 1e6) / n);
+  } finally {
+    await producer.close();
+    await redis.flush();
   }
 }
