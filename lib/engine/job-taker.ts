@@ -62,7 +62,12 @@ export class JobTaker {
     return this.deps.limiter!.waitForPermits(waitMs, signal);
   }
 
-  async take(free: number): Promise<TakeOutcome> {
+  /**
+   * Leases up to `free` jobs (fewer when the rate limit says so). With `withAcks`, the
+   * acknowledgements pending travel with the take; a take that must be quick (the first
+   * after a wake-up: an idle pipeline's job waits for it) goes alone.
+   */
+  async take(free: number, withAcks: boolean): Promise<TakeOutcome> {
     await this.settleLostTake();
     const { limiter, store, keys, queue } = this.deps;
     const permit = limiter ? await limiter.acquire(free) : undefined;
@@ -70,7 +75,7 @@ export class JobTaker {
     const wanted = permit?.granted ?? free;
     const started = Date.now();
     const token = uniqueToken();
-    const acks = this.deps.acker.forTake();
+    const acks = withAcks ? this.deps.acker.forTake() : undefined;
     let reply: TakeResult;
     try {
       reply = await store.take(keys, queue, {

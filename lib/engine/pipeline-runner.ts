@@ -27,10 +27,10 @@ const SUSPECT_AFTER_RECOVERIES = 2;
 const IDLE_BLOCK_SECONDS = 5;
 
 /**
- * After a take that emptied the queue, the next take waits this long at least (ms), so
- * that jobs arriving one by one under load go out a few per take instead of one take
- * (and one wake-up) each. A job reaching an idle pipeline is taken at once: the wait
- * counts from the previous take.
+ * After a take that emptied the queue having found two jobs or more, the next take
+ * waits this long after it (ms): under load, jobs arriving one by one then go out about
+ * eight per take (at 2,000 jobs/s) instead of a take and a wake-up each. After a take
+ * that found one job or none, the pipeline waits for the next job and takes it at once.
  */
 export const TAKE_LINGER_MS = 4;
 
@@ -253,20 +253,26 @@ export class PipelineRunner {
     let lastTakeAt = 0;
     /** Jobs the last take leased. */
     let lastLeased = 0;
+    /** A job came while the pipeline waited for one: the take for it goes alone, at once. */
+    let wokeUp = false;
     while (!signal.aborted) {
       if (!this.canTake()) {
         await this.wake.wait();
         continue;
       }
       if (drained) {
-        // No take sooner than TAKE_LINGER_MS after the last one. Then, when jobs came
-        // one or none at a time, a take would most likely find nothing: wait until a job
-        // waits (at once if one does). When they came several per linger, more have
-        // come since: take them without a wake-up round trip first.
-        const linger = lastTakeAt + TAKE_LINGER_MS - Date.now();
-        if (linger > 0) await delay(linger, signal);
-        else if (lastLeased >= 2) drained = false;
-        else drained = !(await this.waitForJobs(signal));
+        if (lastLeased >= 2) {
+          // Jobs come several at a time: let more come for TAKE_LINGER_MS after the last
+          // take, then take them without a wake-up round trip first.
+          const linger = lastTakeAt + TAKE_LINGER_MS - Date.now();
+          if (linger > 0) await delay(linger, signal);
+          else drained = false;
+        } else {
+          // None or one came: a take now would most likely find nothing. Wait until a job
+          // waits (at once if one does), and take it at once.
+          wokeUp = await this.waitForJobs(signal);
+          drained = !wokeUp;
+        }
         continue;
       }
       // Jobs ending in this turn of the event loop free their slots first: one take
@@ -279,7 +285,8 @@ export class PipelineRunner {
       let outcome: TakeOutcome;
       try {
         lastTakeAt = Date.now();
-        this.taking = this.taker.take(free);
+        this.taking = this.taker.take(free, !wokeUp);
+        wokeUp = false;
         outcome = (await this.taking) as TakeOutcome;
         failures = 0;
       } catch (err) {
