@@ -22,7 +22,9 @@ export const ACK_HOLD_MS = 10;
 export class Acker {
   private pending: string[] = [];
   private inFlight = false;
+  /** Made once and re-armed with refresh(): a take per turn would otherwise make one each. */
   private timer?: NodeJS.Timeout;
+  private armed = false;
   /** Shutting down: nothing waits for a take any more. */
   private draining = false;
   private readonly idle = new Signal();
@@ -60,19 +62,26 @@ export class Acker {
       if (!this.inFlight) void this.flush();
       await this.idle.wait();
     }
+    clearTimeout(this.timer);
   }
 
   /** Sends what is pending after ACK_HOLD_MS, unless a take carries it first. */
   private hold(): void {
-    this.timer ??= setTimeout(() => {
-      this.timer = undefined;
-      void this.flush();
-    }, ACK_HOLD_MS);
+    if (this.armed) return;
+    this.armed = true;
+    if (this.timer) this.timer.refresh();
+    else {
+      this.timer = setTimeout(() => {
+        if (!this.armed) return;
+        this.armed = false;
+        void this.flush();
+      }, ACK_HOLD_MS);
+    }
   }
 
   private detach(): string[] {
-    clearTimeout(this.timer);
-    this.timer = undefined;
+    // Left to fire, if it does, as a no-op: clearing it would make the next hold() make a new one.
+    this.armed = false;
     this.inFlight = true;
     const batch = this.pending;
     this.pending = [];

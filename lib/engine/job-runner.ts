@@ -215,15 +215,15 @@ export class JobRunner {
 
   private succeed(ready: ReadyJob, started: number): void {
     this.deps.acker.ack(ready.lease.id);
-    const runMs = Date.now() - started;
-    if (this.deps.options.debug) {
-      this.deps.logger.debug?.(
-        `Job ${ready.job.jid} (${ready.worker.name}) succeeded in ${runMs} ms.`,
+    const { options, logger, instrumentation } = this.deps;
+    if (options.debug) {
+      logger.debug?.(
+        `Job ${ready.job.jid} (${ready.worker.name}) succeeded in ${Date.now() - started} ms.`,
       );
     }
-    this.deps.instrumentation?.emit({
+    instrumentation?.emit({
       type: 'job:success',
-      runMs,
+      runMs: Date.now() - started,
       ...this.eventBase(ready, started),
     });
   }
