@@ -2,16 +2,22 @@
  * Bench settings, from the environment or `--key=value` arguments (arguments win):
  *
  *   BENCH_SMOKE=1 / --smoke   small N everywhere, one round: for CI, well under a minute
- *   BENCH_N                   jobs of rows 1, 2 and 8 (default 100000)
+ *   BENCH_N                   jobs of rows 1, 2, 8 and 11 (default 100000)
  *   BENCH_ROUNDS              rounds; each figure is the median over them (default 3)
  *   BENCH_CONCURRENCY         worker concurrency / maxDemand (default 100)
  *   BENCH_BULK_CHUNK          jobs per bulk call in row 1 (default 1000)
- *   BENCH_STEADY_N            jobs of row 3 (default 100000)
- *   BENCH_STEADY_INFLIGHT     enqueue calls in flight in row 3's producer (default 100)
+ *   BENCH_INFLIGHT_N          jobs of row 3 (default 100000)
+ *   BENCH_INFLIGHT            enqueue calls in flight in row 3 (default 100)
  *   BENCH_SEQ_N               jobs of row 4 (default 10000)
  *   BENCH_LATENCY_N           jobs of row 5 (default 1000)
  *   BENCH_RSS_BATCH           jobs per batch of row 7 (default 100000)
  *   BENCH_RSS_BATCHES         batches of row 7 (default 10: 1,000,000 jobs)
+ *   BENCH_STEADY_RATE         row 9's producer rate, jobs/s (default 2000)
+ *   BENCH_STEADY_JOBS         jobs of row 9 (default 20000: 10 s at 2,000 jobs/s)
+ *   BENCH_SLOW_N              jobs of row 10 (default 50000)
+ *   BENCH_SLOW_CONCURRENCY    worker concurrency of row 10 (default 50)
+ *   BENCH_SLOW_MS             row 10's handler: an awaited timer of this many ms (default 1)
+ *   BENCH_PROCESSES           worker processes of row 11 (default 2)
  *   BENCH_ROWS                rows to run, e.g. "1,2,6" (default all)
  *   BENCH_LIBS                "flume", "bullmq" or both (default "flume,bullmq")
  *   BENCH_PROFILE=dir         write a V8 CPU profile of each timed region to dir
@@ -25,12 +31,18 @@ export interface BenchConfig {
   rounds: number;
   concurrency: number;
   bulkChunk: number;
-  steadyN: number;
-  steadyInflight: number;
+  inflightN: number;
+  inflight: number;
   seqN: number;
   latencyN: number;
   rssBatch: number;
   rssBatches: number;
+  steadyRate: number;
+  steadyJobs: number;
+  slowN: number;
+  slowConcurrency: number;
+  slowMs: number;
+  processes: number;
   rows: Set<number>;
   libs: LibName[];
   profileDir?: string;
@@ -39,14 +51,18 @@ export interface BenchConfig {
 
 export type LibName = 'flume' | 'bullmq';
 
+export const ALL_ROWS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
+
 const SMOKE: Partial<Record<keyof BenchConfig, number>> = {
   n: 2_000,
   rounds: 1,
-  steadyN: 2_000,
+  inflightN: 2_000,
   seqN: 300,
   latencyN: 100,
   rssBatch: 2_000,
   rssBatches: 3,
+  steadyJobs: 1_000,
+  slowN: 2_000,
 };
 
 function settings(argv: string[]): Map<string, string> {
@@ -80,7 +96,7 @@ export function loadConfig(argv = process.argv.slice(2)): BenchConfig {
     if (lib !== 'flume' && lib !== 'bullmq') throw new Error(`BENCH_LIBS: unknown library ${lib}`);
   }
   const rows = new Set(
-    (raw.get('ROWS') ?? '1,2,3,4,5,6,7,8').split(',').map((s) => Number(s.trim())),
+    (raw.get('ROWS') ?? ALL_ROWS.join(',')).split(',').map((s) => Number(s.trim())),
   );
   return {
     smoke,
@@ -88,12 +104,18 @@ export function loadConfig(argv = process.argv.slice(2)): BenchConfig {
     rounds: int('ROUNDS', 'rounds', 3),
     concurrency: int('CONCURRENCY', 'concurrency', 100),
     bulkChunk: int('BULK_CHUNK', 'bulkChunk', 1_000),
-    steadyN: int('STEADY_N', 'steadyN', 100_000),
-    steadyInflight: int('STEADY_INFLIGHT', 'steadyInflight', 100),
+    inflightN: int('INFLIGHT_N', 'inflightN', 100_000),
+    inflight: int('INFLIGHT', 'inflight', 100),
     seqN: int('SEQ_N', 'seqN', 10_000),
     latencyN: int('LATENCY_N', 'latencyN', 1_000),
     rssBatch: int('RSS_BATCH', 'rssBatch', 100_000),
     rssBatches: int('RSS_BATCHES', 'rssBatches', 10, 2),
+    steadyRate: int('STEADY_RATE', 'steadyRate', 2_000),
+    steadyJobs: int('STEADY_JOBS', 'steadyJobs', 20_000),
+    slowN: int('SLOW_N', 'slowN', 50_000),
+    slowConcurrency: int('SLOW_CONCURRENCY', 'slowConcurrency', 50),
+    slowMs: int('SLOW_MS', 'slowMs', 1),
+    processes: int('PROCESSES', 'processes', 2, 2),
     rows,
     libs: libs as LibName[],
     profileDir: raw.get('PROFILE') || undefined,

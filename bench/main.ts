@@ -4,32 +4,38 @@
 import 'reflect-metadata';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { killWorkerProcesses } from './child/spawn.js';
 import { loadConfig, type BenchConfig, type LibName } from './config.js';
-import { LIBS, type BenchLib } from './libs/index.js';
+import { loadLib, type BenchLib } from './libs/index.js';
 import { waitBounds } from './probe.js';
 import { RegionProfiler } from './profile/cpu.js';
 import { BenchRedis } from './redis-server.js';
 import { environment } from './report/environment.js';
 import { Results } from './report/results.js';
-import { renderTable, tableLines } from './report/table.js';
+import { renderTable, tableLines, targetSummary } from './report/table.js';
 import { batchDrain } from './rows/batch.js';
 import { bulkAndDrain } from './rows/bulk-drain.js';
 import type { RowContext } from './rows/context.js';
+import { inflightEnqueue } from './rows/inflight.js';
 import { idleLatency } from './rows/latency.js';
 import { workerMemory } from './rows/memory.js';
+import { scaling } from './rows/scaling.js';
 import { sequentialEnqueue } from './rows/sequential.js';
-import { steadyState } from './rows/steady.js';
+import { slowHandler } from './rows/slow-handler.js';
+import { steadyRate } from './rows/steady.js';
 
 type Row = (ctx: RowContext) => Promise<void>;
 
 /** Rows run every round, in this order; each runs for every library, alternating who goes first. */
 const ROUND_ROWS: { rows: number[]; name: string; run: Row }[] = [
   { rows: [1, 2, 6], name: 'rows 1+2+6 bulk enqueue, drain, commands', run: bulkAndDrain },
-  { rows: [3], name: 'row 3 steady state', run: steadyState },
+  { rows: [3], name: 'row 3 enqueue, 100 in flight', run: inflightEnqueue },
   { rows: [4], name: 'row 4 sequential enqueue', run: sequentialEnqueue },
   { rows: [5], name: 'row 5 idle latency', run: idleLatency },
+  { rows: [9], name: 'row 9 steady 2,000 jobs/s', run: steadyRate },
+  { rows: [10], name: 'row 10 1 ms handler', run: slowHandler },
+  { rows: [11], name: 'row 11 worker processes', run: scaling },
 ];
 
 const NO_PROFILER = new RegionProfiler(undefined);
@@ -44,6 +50,7 @@ class Bench {
   constructor(
     private readonly config: BenchConfig,
     private readonly redis: BenchRedis,
+    private readonly libs: BenchLib[],
   ) {
     this.profiler = new RegionProfiler(config.profileDir);
   }
@@ -59,6 +66,10 @@ class Bench {
       record: (metric, value) => results.add(lib.name, metric, value),
       detail: (key, value) => results.detail(lib.name, key, value),
       namespace: (row) => `bench-${lib.name}-${row}-${round}-${this.serial++}`,
+      profileFile: (label) =>
+        this.config.profileDir && round > 0
+          ? join(this.config.profileDir, `${label.replace(/[^a-z0-9-]+/gi, '-')}.cpuprofile`)
+          : undefined,
     };
   }
 
@@ -75,8 +86,7 @@ class Bench {
   }
 
   async run(): Promise<void> {
-    const { config } = this;
-    const libs = config.libs.map((name) => LIBS[name]);
+    const { config, libs } = this;
     const wanted = (rows: number[]) => rows.some((row) => config.rows.has(row));
 
     if (!config.smoke && wanted([1, 2, 6])) {
@@ -93,8 +103,8 @@ class Bench {
         if (!wanted(rows)) continue;
         for (const lib of order) await this.attempt(name, lib, round, run);
       }
-      if (config.rows.has(8) && config.libs.includes('flume')) {
-        const flume = LIBS.flume;
+      const flume = libs.find((lib) => lib.name === 'flume');
+      if (config.rows.has(8) && flume) {
         if (flume.batchSupport === true) {
           await this.attempt('row 8 batch drain', flume, round, batchDrain);
         } else if (round === 1) {
@@ -154,7 +164,8 @@ async function main(): Promise<number> {
     `nestjs-flume vs BullMQ ${env.bullmq}: ${config.smoke ? 'SMOKE' : 'full'} run, ${config.rounds} round(s), ` +
       `redis-server ${redisVersion} on port ${redis.port}, ${env.cores} cores, commit ${env.commit}${env.libDirty ? ' (lib/ modified)' : ''}`,
   );
-  const bench = new Bench(config, redis);
+  const libs = await Promise.all(config.libs.map((name) => loadLib(name)));
+  const bench = new Bench(config, redis, libs);
   try {
     await bench.run();
   } finally {
@@ -171,6 +182,10 @@ async function main(): Promise<number> {
   for (const { row, reason } of results.skipped) console.log(`Row ${row} skipped: ${reason}`);
   for (const f of results.failures)
     console.log(`FAILED ${f.lib} ${f.row} (round ${f.round}): ${f.message}`);
+  console.log(
+    `No job lost or run twice in any row: ${results.failures.length === 0 ? 'met' : 'NOT MET (see FAILED above)'}`,
+  );
+  for (const line of targetSummary(lines)) console.log(line);
   const durationS = Math.round((Date.now() - started) / 1000);
   console.log(
     `\n${env.cores} cores (${env.cpuModel}), Node ${env.node}, Redis ${redisVersion}, BullMQ ${env.bullmq}; ` +

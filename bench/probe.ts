@@ -39,6 +39,11 @@ export class Probe {
     return this.distinctCount;
   }
 
+  /** One byte per job index: 1 when it ran here. */
+  seenBytes(): Uint8Array {
+    return this.seen;
+  }
+
   /** Handler calls beyond the first of each job. */
   get duplicates(): number {
     return this.calls - this.distinctCount;

@@ -29,6 +29,8 @@ export function isHarnessCommand(name: string): boolean {
 export interface CommandCounts {
   /** Calls per command since the last reset (commands run by scripts included). */
   calls: Record<string, number>;
+  /** Time Redis spent in each command (µs; a script's own time includes its commands'). */
+  usec: Record<string, number>;
   /** Sum over the job path: every command but HARNESS_COMMANDS. */
   total: number;
   /** Left out of total. */
@@ -48,17 +50,24 @@ export function withoutCost(
     calls[name] = left;
     if (!HARNESS_COMMANDS.has(name)) total += left;
   }
-  return { calls, total, harness: counts.harness };
+  return { calls, total, harness: counts.harness, usec: counts.usec };
 }
 
 /** Calls made between two readings. */
 export function delta(after: CommandCounts, before: CommandCounts): CommandCounts {
   const calls: Record<string, number> = {};
+  const usec: Record<string, number> = {};
   for (const [name, count] of Object.entries(after.calls)) {
     const diff = count - (before.calls[name] ?? 0);
     if (diff !== 0) calls[name] = diff;
+    usec[name] = (after.usec[name] ?? 0) - (before.usec[name] ?? 0);
   }
-  return { calls, total: after.total - before.total, harness: after.harness - before.harness };
+  return {
+    calls,
+    usec,
+    total: after.total - before.total,
+    harness: after.harness - before.harness,
+  };
 }
 
 /** Zeroes Redis' command statistics (INFO commandstats). */
@@ -73,15 +82,17 @@ export async function resetCommandStats(redis: Redis): Promise<void> {
 export async function readCommandStats(redis: Redis): Promise<CommandCounts> {
   const text = String(await redis.info('commandstats'));
   const calls: Record<string, number> = {};
+  const usec: Record<string, number> = {};
   let total = 0;
   let harness = 0;
-  for (const match of text.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
-    const [, name, count] = match;
+  for (const match of text.matchAll(/^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/gm)) {
+    const [, name, count, spent] = match;
     calls[name] = Number(count);
+    usec[name] = Number(spent);
     if (HARNESS_COMMANDS.has(name)) harness += Number(count);
     else total += Number(count);
   }
-  return { calls, total, harness };
+  return { calls, usec, total, harness };
 }
 
 /**

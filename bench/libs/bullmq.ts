@@ -1,13 +1,24 @@
 import { Queue, Worker, type ConnectionOptions, type JobsOptions } from 'bullmq';
+import { sleep } from './sleep.js';
 import type { BenchLib, BenchSession, SessionOptions } from './types.js';
 
 const QUEUE = 'bench';
 const NO_BATCHES = 'BullMQ OSS has no batches (compare with its row 2)';
 
-/** What BullMQ's docs advise for throughput: finished jobs are not kept in Redis. */
+/**
+ * What BullMQ's docs advise for throughput ("Auto-removal of jobs"): finished jobs are
+ * not kept in Redis. What a `@nestjs/bullmq` user sets in `defaultJobOptions`.
+ */
 const JOB_OPTIONS: JobsOptions = { removeOnComplete: true, removeOnFail: true };
 
-/** BullMQ used directly (what @nestjs/bullmq wraps): Queue.addBulk / add, and a Worker. */
+/**
+ * BullMQ used directly, as `@nestjs/bullmq` runs it (BullModule.forRoot({ connection })
+ * and a `@Processor(queue, { concurrency })`, which become this Queue and Worker):
+ * Queue.addBulk / add, and a Worker with `concurrency`, in a worker process of its own.
+ * Every other setting is BullMQ's default: no metrics, no QueueEvents listener, the
+ * stalled-job check and lock renewal as shipped. The connection sets
+ * `maxRetriesPerRequest: null`, which BullMQ requires of a Worker's connection.
+ */
 export const bullmqLib: BenchLib = {
   name: 'bullmq',
   batchSupport: NO_BATCHES,
@@ -24,11 +35,12 @@ export const bullmqLib: BenchLib = {
     await queue.waitUntilReady();
     let worker: Worker | undefined;
     if (options.consume) {
-      const { probe, concurrency } = options.consume;
+      const { probe, concurrency, handlerMs } = options.consume;
       worker = new Worker(
         QUEUE,
         async (job) => {
           probe.hit((job.data as { i: number }).i);
+          if (handlerMs > 0) await sleep(handlerMs);
         },
         {
           connection,

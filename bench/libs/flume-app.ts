@@ -2,17 +2,27 @@ import { Module, type Type } from '@nestjs/common';
 import * as flume from '../../lib/index.js';
 import { FlumeModule, Worker } from '../../lib/index.js';
 import { Probe } from '../probe.js';
+import { sleep } from './sleep.js';
 
 export const QUEUE = 'bench';
 export const BATCH_QUEUE = 'bench_batch';
 
-/** The no-op worker of rows 1-7: gets the probe by constructor injection, like any provider. */
+/** How long the handler of a bench worker takes: 0 for a no-op, else an awaited timer. */
+export class HandlerDelay {
+  constructor(readonly ms: number) {}
+}
+
+/** The worker of the bench: gets the probe by constructor injection, like any provider. */
 @Worker(QUEUE)
 export class BenchWorker {
-  constructor(private readonly probe: Probe) {}
+  constructor(
+    private readonly probe: Probe,
+    private readonly delay: HandlerDelay,
+  ) {}
 
   async perform(index: number): Promise<void> {
     this.probe.hit(index);
+    if (this.delay.ms > 0) await sleep(this.delay.ms);
   }
 }
 
@@ -58,6 +68,7 @@ export interface FlumeAppOptions {
   namespace: string;
   probe?: Probe;
   concurrency?: number;
+  handlerMs?: number;
   batchSize?: number;
 }
 
@@ -83,7 +94,11 @@ export function benchAppModule(options: FlumeAppOptions): Type<unknown> {
       }),
     ],
     providers: consume
-      ? [{ provide: Probe, useValue: options.probe }, batch ? BenchBatchWorker : BenchWorker]
+      ? [
+          { provide: Probe, useValue: options.probe },
+          { provide: HandlerDelay, useValue: new HandlerDelay(options.handlerMs ?? 0) },
+          batch ? BenchBatchWorker : BenchWorker,
+        ]
       : [],
   })
   class BenchAppModule {}

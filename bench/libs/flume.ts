@@ -24,6 +24,7 @@ export const flumeLib: BenchLib = {
         namespace: options.namespace,
         probe: options.consume?.probe,
         concurrency: options.consume?.concurrency,
+        handlerMs: options.consume?.handlerMs,
         batchSize: options.batchSize,
       }),
       { logger: false },

@@ -13,6 +13,8 @@ export interface SessionOptions {
   consume?: {
     concurrency: number;
     probe: Probe;
+    /** The handler awaits a timer of this many ms after reporting its start; 0: a no-op. */
+    handlerMs: number;
   };
 }
 

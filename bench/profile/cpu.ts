@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 /**
  * Profiles timed regions with V8's CPU profiler (what `node --cpu-prof` uses), one
@@ -35,4 +35,25 @@ export class RegionProfiler {
   close(): void {
     this.session?.disconnect();
   }
+}
+
+/**
+ * Profiles this process from now until `stop()`, into `file` (nothing when undefined):
+ * for the worker processes, whose timed work is all of their life.
+ */
+export async function startProfile(file: string | undefined): Promise<{ stop(): Promise<void> }> {
+  if (!file) return { stop: async () => undefined };
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 200 });
+  await session.post('Profiler.start');
+  return {
+    async stop() {
+      const { profile } = await session.post('Profiler.stop');
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, JSON.stringify(profile));
+      session.disconnect();
+    },
+  };
 }

@@ -1,4 +1,4 @@
-import type { BenchConfig } from '../config.js';
+import type { BenchConfig, LibName } from '../config.js';
 import type { Results } from './results.js';
 
 type Better = 'higher' | 'lower';
@@ -12,6 +12,8 @@ interface RowSpec {
   better: Better;
   /** A growth in %: a ratio of two would mean nothing (and flips sign). */
   noRatio?: boolean;
+  /** A figure worked out from other medians of the same library (row 11's speed-up). */
+  derive?: (median: (metric: string) => number) => number;
   format: (value: number) => string;
   /** `ratio` targets compare with BullMQ in the same run; the others are absolute. */
   target?: {
@@ -28,7 +30,7 @@ const fixed = (digits: number) => (v: number) => (Number.isFinite(v) ? v.toFixed
 export const ROWS: RowSpec[] = [
   {
     row: '1',
-    label: (c) => `bulk enqueue ${count(c.n)} (jobs/s)`,
+    label: (c) => `bulk enqueue ${count(c.n)}, chunks of ${count(c.bulkChunk)} (jobs/s)`,
     metric: 'bulk_enqueue_jobs_per_s',
     better: 'higher',
     format: perSecond,
@@ -43,7 +45,7 @@ export const ROWS: RowSpec[] = [
   },
   {
     row: '2',
-    label: (c) => `drain ${count(c.n)}, concurrency ${c.concurrency} (jobs/s)`,
+    label: (c) => `drain ${count(c.n)}, concurrency ${c.concurrency}, 1 worker process (jobs/s)`,
     metric: 'drain_jobs_per_s',
     better: 'higher',
     format: perSecond,
@@ -51,17 +53,39 @@ export const ROWS: RowSpec[] = [
   },
   {
     row: '2',
-    label: () => 'client CPU per job, drain incl. boot (µs)',
+    label: () => 'worker process CPU per job, drain (µs)',
     metric: 'drain_cpu_us_per_job',
     better: 'lower',
     format: fixed(1),
   },
   {
+    row: '2',
+    label: () => 'redis-server CPU per job, drain (µs)',
+    metric: 'drain_redis_cpu_us_per_job',
+    better: 'lower',
+    format: fixed(1),
+  },
+  {
     row: '3',
-    label: (c) => `steady state, ${count(c.steadyN)} jobs, worker process (jobs/s)`,
-    metric: 'steady_jobs_per_s',
+    label: (c) => `single enqueue, ${c.inflight} in flight, ${count(c.inflightN)} jobs (jobs/s)`,
+    metric: 'inflight_enqueue_jobs_per_s',
     better: 'higher',
     format: perSecond,
+    target: { text: '>= 2x', ratio: true, met: (_f, _b, r) => r >= 2 },
+  },
+  {
+    row: '3',
+    label: () => 'client CPU per job, single enqueue in flight (µs)',
+    metric: 'inflight_enqueue_cpu_us_per_job',
+    better: 'lower',
+    format: fixed(1),
+  },
+  {
+    row: '3',
+    label: () => 'Redis commands per job, single enqueue in flight',
+    metric: 'inflight_enqueue_commands_per_job',
+    better: 'lower',
+    format: fixed(2),
   },
   {
     row: '4',
@@ -104,7 +128,7 @@ export const ROWS: RowSpec[] = [
   },
   {
     row: '6',
-    label: () => 'Redis CPU per job, rows 1+2 (µs)',
+    label: () => 'redis-server CPU per job, rows 1+2 (µs)',
     metric: 'redis_cpu_us_per_job',
     better: 'lower',
     format: fixed(1),
@@ -162,6 +186,107 @@ export const ROWS: RowSpec[] = [
     better: 'higher',
     format: perSecond,
   },
+  {
+    row: '9',
+    label: (c) => `Redis commands per job, steady ${count(c.steadyRate)} jobs/s`,
+    metric: 'steady_commands_per_job',
+    better: 'lower',
+    format: fixed(2),
+    target: { text: '<= 2.5', met: (f) => f <= 2.5 },
+  },
+  {
+    row: '9',
+    label: () => 'redis-server CPU per job, steady (µs)',
+    metric: 'steady_redis_cpu_us_per_job',
+    better: 'lower',
+    format: fixed(1),
+    target: { text: '<= 25 µs', met: (f) => f <= 25 },
+  },
+  {
+    row: '9',
+    label: () => 'of which the producer alone, at the same rate (µs)',
+    metric: 'steady_producer_redis_cpu_us_per_job',
+    better: 'lower',
+    format: fixed(1),
+  },
+  {
+    row: '9',
+    label: () => 'latency enqueue -> handler start, steady, p50 (ms)',
+    metric: 'steady_latency_p50_ms',
+    better: 'lower',
+    format: fixed(2),
+  },
+  {
+    row: '9',
+    label: () => 'latency enqueue -> handler start, steady, p99 (ms)',
+    metric: 'steady_latency_p99_ms',
+    better: 'lower',
+    format: fixed(2),
+  },
+  {
+    row: '9',
+    label: () => 'worker process CPU per job, steady (µs)',
+    metric: 'steady_worker_cpu_us_per_job',
+    better: 'lower',
+    format: fixed(1),
+  },
+  {
+    row: '10',
+    label: (c) =>
+      `${c.slowMs} ms async handler, concurrency ${c.slowConcurrency}, ${count(c.slowN)} jobs (jobs/s)`,
+    metric: 'slow_handler_jobs_per_s',
+    better: 'higher',
+    format: perSecond,
+  },
+  {
+    row: '10',
+    label: (c) => `the same, % of the ${count((c.slowConcurrency * 1000) / c.slowMs)} jobs/s bound`,
+    metric: 'slow_handler_pct_of_bound',
+    better: 'higher',
+    noRatio: true,
+    format: fixed(1),
+    target: { text: '>= 80%', met: (f) => f >= 80 },
+  },
+  {
+    row: '10',
+    label: (c) =>
+      `the same handler in ${c.slowConcurrency} loops, no queue (jobs/s; what Node's timers allow)`,
+    metric: 'slow_handler_no_queue_jobs_per_s',
+    better: 'higher',
+    noRatio: true,
+    format: perSecond,
+  },
+  {
+    row: '11',
+    label: (c) => `drain ${count(c.n)}, ${c.processes} worker processes (jobs/s)`,
+    metric: 'scale_drain_jobs_per_s',
+    better: 'higher',
+    format: perSecond,
+  },
+  {
+    row: '11',
+    label: (c) => `speed-up, ${c.processes} worker processes vs 1 (row 2)`,
+    metric: 'scale_speedup',
+    derive: (median) => median('scale_drain_jobs_per_s') / median('drain_jobs_per_s'),
+    better: 'higher',
+    noRatio: true,
+    format: (v) => (Number.isFinite(v) ? `${v.toFixed(2)}x` : '-'),
+  },
+  {
+    row: '11',
+    label: (c) => `redis-server CPU per job, ${c.processes} worker processes (µs)`,
+    metric: 'scale_redis_cpu_us_per_job',
+    better: 'lower',
+    format: fixed(1),
+  },
+  {
+    row: '11',
+    label: (c) => `redis-server busy, ${c.processes} worker processes (% of a core)`,
+    metric: 'scale_redis_busy_pct',
+    better: 'lower',
+    noRatio: true,
+    format: fixed(0),
+  },
 ];
 
 export interface TableLine {
@@ -179,8 +304,10 @@ export interface TableLine {
 export function tableLines(results: Results, config: BenchConfig): TableLine[] {
   const lines: TableLine[] = [];
   for (const spec of ROWS) {
-    const flume = results.median('flume', spec.metric);
-    const bullmq = results.median('bullmq', spec.bullmqMetric ?? spec.metric);
+    const value = (lib: LibName, metric: string) =>
+      spec.derive ? spec.derive((m) => results.median(lib, m)) : results.median(lib, metric);
+    const flume = value('flume', spec.metric);
+    const bullmq = value('bullmq', spec.bullmqMetric ?? spec.metric);
     if (!Number.isFinite(flume) && !Number.isFinite(bullmq)) continue;
     const ratio = spec.noRatio ? NaN : spec.better === 'higher' ? flume / bullmq : bullmq / flume;
     const known = spec.target?.ratio ? Number.isFinite(ratio) : Number.isFinite(flume);
@@ -220,4 +347,19 @@ export function renderTable(lines: TableLine[]): string {
     `| ${cells.map((cell, c) => (c >= 2 && c <= 4 ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join(' | ')} |`;
   const rule = `|${widths.map((w, c) => (c >= 2 && c <= 4 ? `${'-'.repeat(w + 1)}:` : '-'.repeat(w + 2))).join('|')}|`;
   return [render(header), rule, ...body.map(render)].join('\n');
+}
+
+/** One line per target: the figure or ratio it is judged on, and met / NOT MET. */
+export function targetSummary(lines: TableLine[]): string[] {
+  const formatOf = new Map(ROWS.map((spec) => [spec.metric, spec.format]));
+  const ratioTargets = new Set(ROWS.filter((s) => s.target?.ratio).map((s) => s.metric));
+  return lines
+    .filter((line) => line.target !== undefined)
+    .map((line) => {
+      const judged = ratioTargets.has(line.metric)
+        ? `${Number.isFinite(line.ratio) ? line.ratio.toFixed(2) : '-'}x BullMQ`
+        : formatOf.get(line.metric)!(line.flume);
+      const verdict = line.met === undefined ? 'not measured' : line.met ? 'met' : 'NOT MET';
+      return `Target row ${line.row}, ${line.label}: ${line.target}; ${judged}: ${verdict}`;
+    });
 }

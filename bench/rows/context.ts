@@ -17,6 +17,8 @@ export interface RowContext {
   detail(key: string, value: unknown): void;
   /** A namespace (flume) / prefix (BullMQ) used by nothing else in this run. */
   namespace(row: string): string;
+  /** Where a worker process writes its CPU profile (BENCH_PROFILE), or undefined. */
+  profileFile(label: string): string | undefined;
 }
 
 /** Resolves once the session has nothing left in Redis; throws with the counts after `timeoutMs`. */

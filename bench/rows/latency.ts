@@ -1,47 +1,45 @@
-import { performance } from 'node:perf_hooks';
-import { Probe } from '../probe.js';
 import { blockedClients } from '../redis-stats.js';
 import { percentile } from '../stats.js';
-import type { RowContext } from './context.js';
+import { epochMs, untilSettled, type RowContext } from './context.js';
+import { RowWorkers } from './workers.js';
 
 /** Longest wait for the consumer to park in its blocking command before the next job. */
 const IDLE_WAIT_MS = 200;
-/** The same before the first job: the consumer may still be starting. */
-const FIRST_IDLE_WAIT_MS = 5_000;
 
 /**
- * Row 5: jobs enqueued one at a time into an idle queue; latency is from the enqueue
- * call to the handler's start, in one process (one clock). Before each job the bench
- * waits until Redis reports a client blocked (the consumer parked waiting for work),
- * so every job meets an idle queue rather than a fetch loop still spinning.
+ * Row 5: jobs enqueued one at a time into an idle queue by this process; latency is
+ * from the enqueue call to the handler's start in the worker process (both read the
+ * system clock). Before each job the bench waits until Redis reports a client blocked
+ * (the consumer parked waiting for work), so every job meets an idle queue rather than
+ * a fetch loop still spinning.
  */
 export async function idleLatency(ctx: RowContext): Promise<void> {
   const { config, redis, lib } = ctx;
   await redis.flush();
   const n = config.latencyN;
-  const probe = new Probe(n);
-  const startedAt = new Float64Array(n);
-  probe.onHit = (index, at) => {
-    if (index >= 0 && index < n) startedAt[index] = at;
-  };
-  const session = await lib.open({
-    port: redis.port,
-    namespace: ctx.namespace('latency'),
-    consume: { concurrency: config.concurrency, probe },
+  const namespace = ctx.namespace('latency');
+  const session = await lib.open({ port: redis.port, namespace });
+  const workers = new RowWorkers(ctx, namespace, {
+    jobs: n,
+    milestones: Array.from({ length: n }, (_, k) => k + 1),
+    label: `${lib.name}-row5-latency-r${ctx.round}`,
   });
+  const worker = workers.processes[0];
   const latencies: number[] = [];
   let notIdle = 0;
   try {
+    await workers.ready();
     for (let i = 0; i < n; i++) {
-      if (!(await untilBlocked(ctx, i === 0 ? FIRST_IDLE_WAIT_MS : IDLE_WAIT_MS))) notIdle++;
-      const t0 = performance.now();
-      await Promise.all([
-        session.enqueueOne(i),
-        probe.until(i + 1, `${lib.name} latency job ${i}`, 10_000),
-      ]);
-      latencies.push(startedAt[i] - t0);
+      if (!(await untilBlocked(ctx, IDLE_WAIT_MS))) notIdle++;
+      const t0 = epochMs();
+      await session.enqueueOne(i);
+      const started = await worker.next('milestone', 10_000);
+      latencies.push(started.at - t0);
     }
+    await untilSettled(session, redis.admin, 10_000);
+    await workers.stop();
   } finally {
+    workers.kill();
     await session.close();
   }
   ctx.record('idle_latency_p50_ms', percentile(latencies, 50));

@@ -1,6 +1,6 @@
-import { WorkerProcess } from '../child/spawn.js';
 import { timeoutFor } from '../probe.js';
 import { untilSettled, type RowContext } from './context.js';
+import { RowWorkers } from './workers.js';
 
 const MB = 1024 * 1024;
 
@@ -17,16 +17,14 @@ export async function workerMemory(ctx: RowContext): Promise<void> {
   const { rssBatch: batch, rssBatches: batches } = config;
   const total = batch * batches;
   const namespace = ctx.namespace('memory');
-  const worker = WorkerProcess.start({
-    lib: lib.name,
-    port: redis.port,
-    namespace,
-    concurrency: config.concurrency,
-    expected: total,
+  const producer = await lib.open({ port: redis.port, namespace });
+  const workers = new RowWorkers(ctx, namespace, {
+    jobs: total,
     milestones: Array.from({ length: batches }, (_, k) => (k + 1) * batch),
     gcSamples: true,
+    label: `${lib.name}-row7-memory`,
   });
-  const producer = await lib.open({ port: redis.port, namespace });
+  const worker = workers.processes[0];
   try {
     const ready = await worker.next('ready', 30_000);
     const samples = [];
@@ -35,8 +33,10 @@ export async function workerMemory(ctx: RowContext): Promise<void> {
       samples.push(await worker.next('milestone', timeoutFor(batch)));
     }
     await untilSettled(producer, redis.admin, timeoutFor(batch));
-    const report = await worker.stop();
+    const stopped = await worker.stop();
+    const { report } = stopped;
     if (report.duplicates > 0) throw new Error(`${report.duplicates} job(s) ran twice`);
+    if (report.distinct < total) throw new Error(`${total - report.distinct} job(s) never ran`);
     // After a full GC: a raw sample mostly says where the collector was at that moment.
     const first = samples[0].rssAfterGc;
     const last = samples[samples.length - 1].rssAfterGc;
@@ -50,7 +50,10 @@ export async function workerMemory(ctx: RowContext): Promise<void> {
         samples[0].heapAfterGc) *
         100,
     );
-    ctx.record('worker_peak_rss_mb', Math.max(report.maxRss, ...samples.map((s) => s.maxRss)) / MB);
+    ctx.record(
+      'worker_peak_rss_mb',
+      Math.max(stopped.maxRss, ...samples.map((s) => s.maxRss)) / MB,
+    );
     ctx.detail(
       'worker_rss_by_batch_mb',
       samples.map((s) => ({
@@ -62,7 +65,7 @@ export async function workerMemory(ctx: RowContext): Promise<void> {
       })),
     );
   } finally {
-    worker.kill();
+    workers.kill();
     await producer.close();
   }
 }

@@ -38,8 +38,8 @@ export class FlumeContext {
     return Array.isArray(value) ? value : undefined;
   }
 
-  /** @internal Runs `fn` with `value` as the current job or batch. */
-  static run<T>(value: JobContext | readonly JobContext[], fn: () => T): T {
-    return storage.run(value, fn);
+  /** @internal Runs `fn(arg)` with `value` as the current job or batch. */
+  static run<A, T>(value: JobContext | readonly JobContext[], fn: (arg: A) => T, arg: A): T {
+    return storage.run(value, fn, arg);
   }
 }

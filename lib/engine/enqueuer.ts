@@ -4,6 +4,7 @@ import type { JobSink } from './job-sink.js';
 import type { ResolvedOptions } from './options.js';
 import { checkDueAt, encodeBulk, keysOfQueue } from './new-jobs.js';
 import { encodeNewJob, type EncodedNewJob, type NewJob } from './payload.js';
+import { PushCoalescer } from './push-coalescer.js';
 import type { FlumeStore, UniquePush } from './store.js';
 
 /** Jobs per RPUSH in a bulk enqueue: keeps each command a reasonable size. */
@@ -11,10 +12,15 @@ const BULK_CHUNK = 5_000;
 
 /**
  * Writes new jobs. A job is validated and encoded before anything is sent, and each
- * call is one round trip: RPUSH for a job that can run now, ZADD for a job due later,
- * one script for unique jobs (each job added together with its lock, or not at all).
+ * call is one round trip: RPUSH for a job that can run now (shared by the enqueues to
+ * its queue made in the same turn, see PushCoalescer), ZADD for a job due later, one
+ * script for unique jobs (each job added together with its lock, or not at all).
  */
 export class Enqueuer implements JobSink {
+  private readonly pushes = new PushCoalescer((keys, payloads) =>
+    this.send(() => this.store.pushMany(keys, payloads, BULK_CHUNK)),
+  );
+
   constructor(
     private readonly backend: Pick<StoreBackend, 'send'>,
     private readonly store: FlumeStore,
@@ -27,7 +33,7 @@ export class Enqueuer implements JobSink {
     const keys = this.keysOf(job.queue);
     const encoded = this.encode(job);
     if (encoded.unique) return (await this.enqueueUnique(job.queue, [encoded]))[0];
-    await this.send(() => this.store.push(keys, encoded.payload));
+    await this.pushes.push(keys, encoded.payload);
     this.emit(job.queue, [encoded.payload]);
     return encoded.jid;
   }

@@ -7,18 +7,35 @@ import type { Handler, WorkerDefinition } from './worker-registry.js';
 // How a handler is called, shared by the Redis job runner and the test mode: inside
 // FlumeContext, within the worker's timeout, batch workers with an array of args.
 
+/**
+ * What a handler (and the code it calls) sees of a job. A class, so that a job's
+ * context is one small object (no closure per job); the signal is made on first read.
+ */
+class RunningJobContext implements JobContext {
+  readonly jobId: string;
+  readonly queue: string;
+  readonly worker: string;
+  readonly retryCount: number;
+  readonly context: Readonly<Record<string, unknown>>;
+  readonly #signal: JobSignal;
+
+  constructor(job: Job, worker: WorkerDefinition, signal: JobSignal) {
+    this.jobId = job.jid;
+    this.queue = job.queue;
+    this.worker = worker.name;
+    this.retryCount = job.retry_count;
+    this.context = job.context ?? {};
+    this.#signal = signal;
+  }
+
+  get signal(): AbortSignal {
+    return this.#signal.signal;
+  }
+}
+
 /** What a handler (and the code it calls) sees of a job; the signal is made on first read. */
 export function jobContext(job: Job, worker: WorkerDefinition, signal: JobSignal): JobContext {
-  return {
-    jobId: job.jid,
-    queue: job.queue,
-    worker: worker.name,
-    retryCount: job.retry_count,
-    context: job.context ?? {},
-    get signal() {
-      return signal.signal;
-    },
-  };
+  return new RunningJobContext(job, worker, signal);
 }
 
 /** One handler call, as a RunWrapper sees it. */
@@ -43,6 +60,35 @@ export type RunWrapper = (
 
 /** No failures: shared, as most calls succeed. */
 const NO_FAILURES: ReadonlyMap<number, unknown> = new Map();
+
+/**
+ * Calls `handler` with `args` inside FlumeContext (one job's context, or a batch's):
+ * every handler call of the engine and of the test mode goes through here.
+ */
+function callInContext(
+  context: JobContext | readonly JobContext[],
+  handler: Handler,
+  args: unknown[],
+): unknown {
+  return FlumeContext.run(context, handler, args);
+}
+
+/**
+ * Calls `handler` for one job (not a batch worker's). Returns what the handler
+ * returned, a promise or not; throws what it threw synchronously. With a worker
+ * timeout, a promise that rejects with a FlumeTimeoutError once it passes. The fast
+ * path of the job runner: no promise of its own when the worker has no timeout.
+ */
+export function invokeOne(
+  worker: WorkerDefinition,
+  handler: Handler,
+  job: Job,
+  signal: JobSignal,
+): unknown {
+  const context = new RunningJobContext(job, worker, signal);
+  if (worker.timeout === undefined) return callInContext(context, handler, job.args);
+  return withinTimeout(worker, [signal], () => callInContext(context, handler, job.args));
+}
 
 /**
  * Calls `handler` for `jobs`: a batch worker gets every job's args in one call,
@@ -75,15 +121,13 @@ async function callHandler(
   signals: readonly JobSignal[],
   batch: boolean,
 ): Promise<ReadonlyMap<number, unknown>> {
-  const contexts = jobs.map((job, i) => jobContext(job, worker, signals[i]));
   try {
     if (batch) {
+      const contexts = jobs.map((job, i) => jobContext(job, worker, signals[i]));
       const args = [jobs.map((job) => job.args)];
-      await FlumeContext.run(contexts, () => withinTimeout(worker, signals, () => handler(args)));
+      await withinTimeout(worker, signals, () => callInContext(contexts, handler, args));
     } else {
-      await FlumeContext.run(contexts[0], () =>
-        withinTimeout(worker, signals, () => handler(jobs[0].args)),
-      );
+      await invokeOne(worker, handler, jobs[0], signals[0]);
     }
     return NO_FAILURES;
   } catch (err) {

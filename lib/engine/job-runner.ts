@@ -1,6 +1,6 @@
 import type { Acker } from './acker.js';
 import type { Instrumentation } from './instrumentation.js';
-import { invokeHandler } from './invocation.js';
+import { invokeHandler, invokeOne } from './invocation.js';
 import { JobSignal } from './job-signal.js';
 import { unixSeconds, type Job } from './job.js';
 import type { QueueKeys } from './keys.js';
@@ -43,6 +43,9 @@ export interface ReadyJob {
 }
 
 export type Preparation = { ok: true; ready: ReadyJob } | { ok: false; settled: Promise<void> };
+
+/** Told when a job started with `start` is settled (or handed back); `err` is unexpected. */
+export type OnSettled = (leaseId: string, err?: unknown) => void;
 
 /** Who a failed attempt belongs to: a worker of this process, or a name no worker here has. */
 interface Attempt {
@@ -113,9 +116,71 @@ export class JobRunner {
     }
   }
 
-  /** Runs one job and settles it. Never rejects. */
-  run(ready: ReadyJob): Promise<void> {
-    return this.runGroup([ready], false);
+  /**
+   * Runs one job (not a batch worker's) and settles it, then calls `onSettled`. Never
+   * throws. The hot path: no promise of its own for a handler that returns a value,
+   * one `then` for one that returns a promise.
+   */
+  start(ready: ReadyJob, onSettled: OnSettled): void {
+    if (this.deps.options.wrapRun) {
+      // An integration runs each call inside its own context (a tracing span): the
+      // general path, which hands the call to the wrapper.
+      const id = ready.lease.id;
+      this.runGroup([ready], false).then(
+        () => onSettled(id),
+        (unexpected: unknown) => onSettled(id, unexpected),
+      );
+      return;
+    }
+    const started = Date.now();
+    this.emitStart(ready, started);
+    this.running.set(ready.lease.id, ready.signal);
+    if (ready.job.unique?.until === 'started') this.releaseUnique(ready.job);
+    let result: unknown;
+    try {
+      result = invokeOne(ready.worker, ready.handler, ready.job, ready.signal);
+    } catch (err) {
+      this.finish(ready, started, onSettled, true, err);
+      return;
+    }
+    if (!isThenable(result)) {
+      this.finish(ready, started, onSettled, false);
+      return;
+    }
+    Promise.resolve(result).then(
+      () => this.finish(ready, started, onSettled, false),
+      (err: unknown) => this.finish(ready, started, onSettled, true, err),
+    );
+  }
+
+  private finish(
+    ready: ReadyJob,
+    started: number,
+    onSettled: OnSettled,
+    failed: boolean,
+    err?: unknown,
+  ): void {
+    const id = ready.lease.id;
+    this.running.delete(id);
+    if (this.handedBack.delete(id)) {
+      this.reportHandedBack(ready, started);
+      return onSettled(id);
+    }
+    if (!failed) {
+      this.succeed(ready, started);
+      return onSettled(id);
+    }
+    const attempt = {
+      lease: ready.lease,
+      job: ready.job,
+      workerName: ready.worker.name,
+      maxRetries: ready.worker.maxRetries ?? this.deps.options.maxRetries,
+      ready,
+    };
+    this.fail(attempt, err, started).then(
+      () => onSettled(id),
+      (unexpected: unknown) => onSettled(id, unexpected),
+    );
   }
 
   /**
@@ -167,15 +232,15 @@ export class JobRunner {
   private succeed(ready: ReadyJob, started: number): void {
     this.deps.acker.ack(ready.lease.id);
     if (ready.job.unique?.until === 'finished') this.releaseUnique(ready.job);
-    const runMs = Date.now() - started;
-    if (this.deps.options.debug) {
-      this.deps.logger.debug?.(
-        `Job ${ready.job.jid} (${ready.worker.name}) succeeded in ${runMs} ms.`,
+    const { options, logger, instrumentation } = this.deps;
+    if (options.debug) {
+      logger.debug?.(
+        `Job ${ready.job.jid} (${ready.worker.name}) succeeded in ${Date.now() - started} ms.`,
       );
     }
-    this.deps.instrumentation?.emit({
+    instrumentation?.emit({
       type: 'job:success',
-      runMs,
+      runMs: Date.now() - started,
       ...this.eventBase(ready, started),
     });
   }
@@ -369,4 +434,12 @@ export class JobRunner {
       waitMs: Math.max(0, started - ready.job.enqueued_at * 1000),
     };
   }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
 }

@@ -1,12 +1,17 @@
+import type { Acker } from './acker.js';
 import type { Instrumentation } from './instrumentation.js';
 import type { QueueKeys } from './keys.js';
 import type { TakeReply } from './lease.js';
 import type { RateLimiter } from './rate-limiter.js';
-import type { DeadSetBounds, FlumeStore } from './store.js';
+import type { DeadSetBounds, FlumeStore, TakeResult } from './store.js';
 import { uniqueToken } from './unique-token.js';
 
-/** What one take brought: leases, or a wait because the rate limit is used up. */
-export type TakeOutcome = ({ kind: 'taken' } & TakeReply) | { kind: 'limited'; waitMs: number };
+/**
+ * What one take brought: leases (out of `asked`: fewer means the queue ran out), or a
+ * wait because the rate limit is used up.
+ */
+export type TakeOutcome =
+  ({ kind: 'taken'; asked: number } & TakeReply) | { kind: 'limited'; waitMs: number };
 
 export interface JobTakerDeps {
   pipeline: string;
@@ -17,6 +22,8 @@ export interface JobTakerDeps {
   maxPayloadBytes: number;
   dead: DeadSetBounds;
   limiter?: RateLimiter;
+  /** Its pending acknowledgements travel with each take. */
+  acker: Acker;
   /** Set when the pipeline publishes events. */
   instrumentation?: Instrumentation;
 }
@@ -55,7 +62,12 @@ export class JobTaker {
     return this.deps.limiter!.waitForPermits(waitMs, signal);
   }
 
-  async take(free: number): Promise<TakeOutcome> {
+  /**
+   * Leases up to `free` jobs (fewer when the rate limit says so). With `withAcks`, the
+   * acknowledgements pending travel with the take; a take that must be quick (the first
+   * after a wake-up: an idle pipeline's job waits for it) goes alone.
+   */
+  async take(free: number, withAcks: boolean): Promise<TakeOutcome> {
     await this.settleLostTake();
     const { limiter, store, keys, queue } = this.deps;
     const permit = limiter ? await limiter.acquire(free) : undefined;
@@ -63,7 +75,8 @@ export class JobTaker {
     const wanted = permit?.granted ?? free;
     const started = Date.now();
     const token = uniqueToken();
-    let reply: TakeReply;
+    const acks = withAcks ? this.deps.acker.forTake() : undefined;
+    let reply: TakeResult;
     try {
       reply = await store.take(keys, queue, {
         count: wanted,
@@ -73,11 +86,14 @@ export class JobTaker {
         recordMs: TAKE_RECORD_MS,
         maxPayloadBytes: this.deps.maxPayloadBytes,
         dead: this.deps.dead,
+        acks,
       });
     } catch (err) {
       this.unconfirmed = token;
+      if (acks) void this.deps.acker.sent(acks, err);
       throw err;
     }
+    if (acks) void this.deps.acker.sent(acks, reply.ackError);
     this.confirmed = token;
     const { leases } = reply;
     if (permit) {
@@ -88,7 +104,7 @@ export class JobTaker {
       void permit.beforeStart(leases.length);
     }
     if (leases.length > 0) this.emitDequeue(reply, Date.now() - started);
-    return { kind: 'taken', ...reply };
+    return { kind: 'taken', asked: wanted, leases, oversized: reply.oversized };
   }
 
   private emitDequeue({ leases }: TakeReply, latencyMs: number): void {

@@ -149,26 +149,41 @@ export function decodeJob(payload: string): DecodeResult {
     return { ok: false, reason: `payload is not a JSON object, got: ${describe(parsed)}` };
   }
   const job = parsed as Record<string, unknown>;
+  if (job.retry_count === undefined) job.retry_count = 0;
+  // The common case in one pass, without building the list of problems.
+  if (
+    isName(job.jid) &&
+    isName(job.queue) &&
+    isName(job.class) &&
+    (job.function === undefined || isName(job.function)) &&
+    Array.isArray(job.args) &&
+    Number.isInteger(job.retry_count) &&
+    (job.retry_count as number) >= 0 &&
+    (job.context === undefined || (typeof job.context === 'object' && job.context !== null))
+  ) {
+    return { ok: true, job: job as unknown as Job };
+  }
   const problems: string[] = [];
   for (const field of ['jid', 'queue', 'class'] as const) {
-    if (typeof job[field] !== 'string' || job[field] === '') {
-      problems.push(`"${field}" must be a non-empty string`);
-    }
+    if (!isName(job[field])) problems.push(`"${field}" must be a non-empty string`);
   }
   // Left out when the enqueuing process did not know the worker: its default method runs.
-  if (job.function !== undefined && (typeof job.function !== 'string' || job.function === '')) {
+  if (job.function !== undefined && !isName(job.function)) {
     problems.push('"function", when present, must be a non-empty string');
   }
   if (!Array.isArray(job.args)) problems.push('"args" must be an array');
-  if (job.retry_count === undefined) job.retry_count = 0;
   if (!Number.isInteger(job.retry_count) || (job.retry_count as number) < 0) {
     problems.push('"retry_count" must be a non-negative integer');
   }
   if (job.context !== undefined && (typeof job.context !== 'object' || job.context === null)) {
     problems.push('"context" must be an object');
   }
-  if (problems.length > 0) return { ok: false, reason: `malformed job: ${problems.join('; ')}` };
-  return { ok: true, job: job as unknown as Job };
+  return { ok: false, reason: `malformed job: ${problems.join('; ')}` };
+}
+
+/** A non-empty string: what `jid`, `queue`, `class` and `function` must be. */
+function isName(value: unknown): boolean {
+  return typeof value === 'string' && value !== '';
 }
 
 /**

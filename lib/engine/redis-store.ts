@@ -15,6 +15,7 @@ import type {
   QueueStats,
   Settlement,
   TakeRequest,
+  TakeResult,
   TickClaim,
   UniquePush,
 } from './store.js';
@@ -34,10 +35,13 @@ export class RedisStore implements FlumeStore {
 
   // --- Taking and settling leased jobs (the pipelines' hot path) ---
 
-  /** Leases up to `count` waiting jobs, oldest first, in one round trip (take-8.lua). */
-  async take(keys: QueueKeys, queue: string, request: TakeRequest): Promise<TakeReply> {
-    const reply = await this.scripts.run(
-      'flumeTake',
+  /**
+   * Leases up to `count` waiting jobs, oldest first, in one round trip (take-8.lua).
+   * `request.acks` are ended first (ack-3.lua), sent in the same write: one wake-up of
+   * Redis for both. Rejects when the take fails.
+   */
+  async take(keys: QueueKeys, queue: string, request: TakeRequest): Promise<TakeResult> {
+    const take: [readonly string[], readonly (string | number)[]] = [
       [
         keys.waiting,
         keys.processing,
@@ -57,8 +61,15 @@ export class RedisStore implements FlumeStore {
         request.dead.maxJobs,
         request.dead.maxAgeMs,
       ],
-    );
-    return parseTakeReply(reply);
+    ];
+    if (!request.acks?.length) return parseTakeReply(await this.scripts.run('flumeTake', ...take));
+    const [[ackError], [takeError, reply]] = await this.scripts.runTogether([
+      ['flumeAck', this.ackKeys(keys), this.ackArgs(request.acks)],
+      ['flumeTake', ...take],
+    ]);
+    if (takeError) throw takeError;
+    const taken = parseTakeReply(reply);
+    return ackError ? { ...taken, ackError } : taken;
   }
 
   /** Deletes the record of take `token` (its reply arrived; nothing to abandon). */
@@ -81,11 +92,16 @@ export class RedisStore implements FlumeStore {
    */
   async ack(keys: QueueKeys, ids: readonly string[]): Promise<number> {
     if (ids.length === 0) return 0;
-    return (await this.scripts.run(
-      'flumeAck',
-      [keys.processing, keys.leases, keys.recoveries, this.historyNow(keys, 'processed')],
-      [HISTORY_KEPT_MS, ...ids],
-    )) as number;
+    return (await this.scripts.run('flumeAck', this.ackKeys(keys), this.ackArgs(ids))) as number;
+  }
+
+  /** The keys of ack-4.lua: the lease keys, and this minute's history counter. */
+  private ackKeys(keys: QueueKeys): string[] {
+    return [keys.processing, keys.leases, keys.recoveries, this.historyNow(keys, 'processed')];
+  }
+
+  private ackArgs(ids: readonly string[]): (string | number)[] {
+    return [HISTORY_KEPT_MS, ...ids];
   }
 
   /** Extends leases `ids` by `leaseMs` from now; resolves to how many were still held. */
@@ -152,16 +168,18 @@ export class RedisStore implements FlumeStore {
   }
 
   /**
-   * Blocks this store's connection until the queue has a job, without taking it. An
-   * abort cuts the wait by dropping the connection: it must be one of the pipeline's own.
+   * Blocks this store's connection until the queue has a job, without taking it:
+   * resolves to true when one waits, false when `seconds` passed first (or on abort).
+   * An abort cuts the wait by dropping the connection: it must be one of the pipeline's own.
    */
-  async waitForJobs(keys: QueueKeys, seconds: number, signal: AbortSignal): Promise<void> {
-    if (signal.aborted) return;
+  async waitForJobs(keys: QueueKeys, seconds: number, signal: AbortSignal): Promise<boolean> {
+    if (signal.aborted) return false;
     const cut = () => this.redis.disconnect();
     signal.addEventListener('abort', cut, { once: true });
     try {
       // BLMOVE onto the same end of the same list: wakes on the first RPUSH, moves nothing.
-      await this.redis.blmove(keys.waiting, keys.waiting, 'LEFT', 'LEFT', seconds);
+      const moved = await this.redis.blmove(keys.waiting, keys.waiting, 'LEFT', 'LEFT', seconds);
+      return moved !== null;
     } finally {
       signal.removeEventListener('abort', cut);
     }
@@ -200,7 +218,7 @@ export class RedisStore implements FlumeStore {
 
   // --- New jobs ---
 
-  /** Appends a job to its queue. */
+  /** Appends a job to its queue (the enqueuer coalesces single enqueues into pushMany). */
   async push(keys: QueueKeys, payload: string): Promise<void> {
     await this.redis.rpush(keys.waiting, payload);
   }

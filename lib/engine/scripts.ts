@@ -66,4 +66,21 @@ export class Scripts {
     }
     return call.call(this.redis, ...keys, ...args);
   }
+
+  /**
+   * Runs scripts one after the other, sent in one write (an ioredis pipeline: one
+   * queue's keys share a Cluster slot). Resolves to each script's error or result;
+   * rejects when the connection fails them all.
+   */
+  async runTogether(
+    calls: readonly [ScriptName, readonly string[], readonly (string | number)[]][],
+  ): Promise<[Error | null, unknown][]> {
+    const pipeline = this.redis.pipeline() as unknown as Record<ScriptName, ScriptCall> & {
+      exec(): Promise<[Error | null, unknown][] | null>;
+    };
+    for (const [name, keys, args] of calls) void pipeline[name](...keys, ...args);
+    const results = await pipeline.exec();
+    if (!results) throw new Error('the pipeline was discarded');
+    return results;
+  }
 }

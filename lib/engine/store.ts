@@ -64,6 +64,14 @@ export interface TakeRequest {
   /** Larger payloads are set aside in the dead set, never leased. */
   maxPayloadBytes: number;
   dead: DeadSetBounds;
+  /** Leases of jobs that succeeded, ended (as `ack` does) just before the take. */
+  acks?: readonly string[];
+}
+
+/** A take's reply, and whether the acknowledgements sent with it failed. */
+export interface TakeResult extends TakeReply {
+  /** Set when the acknowledgements sent with the take failed (the take itself did not). */
+  ackError?: Error;
 }
 
 /**
@@ -77,8 +85,11 @@ export interface TakeRequest {
 export interface FlumeStore {
   // --- Taking and settling leased jobs ---
 
-  /** Leases up to `count` waiting jobs, oldest first (take-8.lua). */
-  take(keys: QueueKeys, queue: string, request: TakeRequest): Promise<TakeReply>;
+  /**
+   * Leases up to `count` waiting jobs, oldest first (take-8.lua); `request.acks` are
+   * ended first (as `ack` does), in the same round trip.
+   */
+  take(keys: QueueKeys, queue: string, request: TakeRequest): Promise<TakeResult>;
   /** Deletes the record of take `token` (its reply arrived; nothing to abandon). */
   forgetTake(keys: QueueKeys, token: string): Promise<void>;
   /** Hands back the jobs of take `token` if it ran but its reply was lost; resolves to how many. */
@@ -98,11 +109,11 @@ export interface FlumeStore {
   /** Hands leased jobs back to the head of their queue unchanged; resolves to how many. */
   requeue(keys: QueueKeys, ids: readonly string[]): Promise<number>;
   /**
-   * Resolves once the queue has a job (at once when it has one), without taking it;
-   * or after `seconds`, or when `signal` aborts. On Redis it blocks a connection: call
+   * Resolves to true once the queue has a job (at once when it has one), without taking
+   * it; to false after `seconds`, or when `signal` aborts. On Redis it blocks a connection: call
    * it on the store a backend made for one pipeline's waits (StoreBackend.blocking).
    */
-  waitForJobs(keys: QueueKeys, seconds: number, signal: AbortSignal): Promise<void>;
+  waitForJobs(keys: QueueKeys, seconds: number, signal: AbortSignal): Promise<boolean>;
 
   // --- Maintenance ---
 

@@ -19,6 +19,14 @@ export function delay(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 /**
+ * Resolves in the next turn of the event loop (setImmediate): after the timers and I/O
+ * callbacks of this turn, and every promise they settle, have run.
+ */
+export function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/**
  * True when `work` resolves within `ms`, false when `ms` passes first. The timer is
  * cleared either way: a timeout raced and lost must not keep the process alive (a
  * shutdown that waited for nothing would otherwise end only when it fires).
@@ -75,6 +83,7 @@ export class Signal {
   }
 
   notify(): void {
+    if (this.waiters.length === 0) return;
     const waiters = this.waiters;
     this.waiters = [];
     for (const wake of waiters) wake();

@@ -64,6 +64,8 @@ export function isHandlerMethod(instance: object, method: string): boolean {
 /** The registry of discovered workers: the only way from a job to code. */
 export class WorkerRegistry {
   private readonly byName = new Map<string, WorkerDefinition>();
+  /** Handlers found so far, per worker and method: one closure each, not one per job. */
+  private readonly found = new WeakMap<WorkerDefinition, Map<string, Resolution>>();
 
   register(worker: WorkerDefinition): void {
     const existing = this.byName.get(worker.name);
@@ -116,6 +118,10 @@ export class WorkerRegistry {
       return { ok: false, reason: unknownWorker(name, queue, here), retryable: true };
     }
     const handlerName = method ?? worker.method;
+    let found = this.found.get(worker);
+    if (!found) this.found.set(worker, (found = new Map()));
+    const known = found.get(handlerName);
+    if (known) return known;
     // A Set, not an object: `__proto__` or `toString` from Redis finds nothing here.
     if (!worker.handlers.has(handlerName) || !isHandlerMethod(worker.instance, handlerName)) {
       return {
@@ -125,6 +131,13 @@ export class WorkerRegistry {
       };
     }
     const fn = (worker.instance as Record<string, (...args: unknown[]) => unknown>)[handlerName];
-    return { ok: true, worker, handler: (args) => fn.apply(worker.instance, args) };
+    const resolution: Resolution = {
+      ok: true,
+      worker,
+      handler: (args) => fn.apply(worker.instance, args),
+    };
+    // Only handlers are kept: a method name read from Redis that is none is not stored.
+    found.set(handlerName, resolution);
+    return resolution;
   }
 }

@@ -72,23 +72,29 @@ local recovered = {}
 if #leased > 0 then
   local deadline = now + tonumber(ARGV[2])
   first_id = redis.call('INCRBY', KEYS[4], #leased) - #leased + 1
-  -- unpack() is bounded by Lua's C stack: write in chunks.
-  local scored, fields = {}, {}
-  for i = 1, #leased, 1000 do
-    for j = i, math.min(i + 999, #leased) do
-      scored[#scored + 1] = deadline
-      scored[#scored + 1] = first_id + j - 1
+  -- unpack() is bounded by Lua's C stack: write in chunks. Numbers become strings once.
+  local score = tostring(deadline)
+  local ids = {}
+  for j = 1, #leased do
+    ids[j] = tostring(first_id + j - 1)
+  end
+  -- Largest id first (one score, members ordered by id): in a small (listpack) set each
+  -- member then goes in before the one added just before it, not after all of them.
+  for i = #leased, 1, -1000 do
+    local scored = {}
+    for j = i, math.max(i - 999, 1), -1 do
+      scored[#scored + 1] = score
+      scored[#scored + 1] = ids[j]
     end
     redis.call('ZADD', KEYS[2], unpack(scored))
-    scored = {}
   end
   for i = 1, #leased, 1000 do
+    local fields = {}
     for j = i, math.min(i + 999, #leased) do
-      fields[#fields + 1] = first_id + j - 1
+      fields[#fields + 1] = ids[j]
       fields[#fields + 1] = leased[j]
     end
     redis.call('HSET', KEYS[3], unpack(fields))
-    fields = {}
   end
   if suspects then
     for i, job in ipairs(leased) do

@@ -1,5 +1,4 @@
 import { takeRecordKey, uniqueLockKey, type QueueKeys } from '../keys.js';
-import type { TakeReply } from '../lease.js';
 import {
   jidPrefix,
   type DeadSetBounds,
@@ -7,6 +6,7 @@ import {
   type QueueStats,
   type Settlement,
   type TakeRequest,
+  type TakeResult,
   type TickClaim,
   type UniquePush,
 } from '../store.js';
@@ -27,7 +27,8 @@ export class MemoryStore implements FlumeStore {
 
   // --- Taking and settling leased jobs ---
 
-  async take(keys: QueueKeys, queue: string, request: TakeRequest): Promise<TakeReply> {
+  async take(keys: QueueKeys, queue: string, request: TakeRequest): Promise<TakeResult> {
+    if (request.acks?.length) leases.ack(this.db, keys, request.acks);
     return leases.take(this.db, keys, queue, request);
   }
 
@@ -62,8 +63,9 @@ export class MemoryStore implements FlumeStore {
   }
 
   /** Woken by the push itself: no timeout is needed (`seconds` bounds a Redis wait only). */
-  waitForJobs(keys: QueueKeys, _seconds: number, signal: AbortSignal): Promise<void> {
-    return this.db.untilPushed(keys.waiting, signal);
+  async waitForJobs(keys: QueueKeys, _seconds: number, signal: AbortSignal): Promise<boolean> {
+    await this.db.untilPushed(keys.waiting, signal);
+    return !signal.aborted;
   }
 
   // --- Maintenance ---

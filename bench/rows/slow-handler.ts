@@ -1,0 +1,60 @@
+import { performance } from 'node:perf_hooks';
+import { sleep } from '../libs/sleep.js';
+import { rate } from '../stats.js';
+import type { RowContext } from './context.js';
+import { RowWorkers } from './workers.js';
+
+/**
+ * Row 10: a worker process (concurrency `slowConcurrency`) drains `slowN` waiting jobs
+ * whose handler awaits a `slowMs` timer. The bound is concurrency / slowMs jobs per
+ * second (50,000 at 50 and 1 ms); what a library loses to it is its own cost between a
+ * job's end and the next job's start. For reference, the same number of lanes each
+ * awaiting the same timer in a loop, with no queue at all: what Node's timers allow.
+ */
+export async function slowHandler(ctx: RowContext): Promise<void> {
+  const { config, redis, lib } = ctx;
+  const n = config.slowN;
+  await redis.flush();
+  ctx.record(
+    'slow_handler_no_queue_jobs_per_s',
+    await noQueue(config.slowConcurrency, config.slowMs, n),
+  );
+  const namespace = ctx.namespace('slow');
+  const producer = await lib.open({ port: redis.port, namespace });
+  try {
+    await producer.enqueueBulk(0, n, config.bulkChunk);
+    const workers = new RowWorkers(ctx, namespace, {
+      jobs: n,
+      concurrency: config.slowConcurrency,
+      handlerMs: config.slowMs,
+      label: `${lib.name}-row10-slow-handler-r${ctx.round}`,
+    });
+    try {
+      await workers.untilDone(producer);
+      const run = await workers.stop();
+      const jobsPerS = rate(n - 1, run.lastAt - run.firstAt);
+      const bound = (config.slowConcurrency * 1000) / config.slowMs;
+      ctx.record('slow_handler_jobs_per_s', jobsPerS);
+      ctx.record('slow_handler_pct_of_bound', (jobsPerS / bound) * 100);
+    } finally {
+      workers.kill();
+    }
+  } finally {
+    await producer.close();
+  }
+}
+
+/** `lanes` loops each awaiting `ms` timers until `n` timers ran: no queue, no Redis. */
+async function noQueue(lanes: number, ms: number, n: number): Promise<number> {
+  let done = 0;
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: lanes }, async () => {
+      while (done < n) {
+        await sleep(ms);
+        done++;
+      }
+    }),
+  );
+  return rate(done, performance.now() - start);
+}
