@@ -67,6 +67,7 @@ export class Acker {
 
   /** Sends what is pending after ACK_HOLD_MS, unless a take carries it first. */
   private hold(): void {
+    if (!this.store.sharesRoundTrips) return void this.flush();
     if (this.armed) return;
     this.armed = true;
     if (this.timer) this.timer.refresh();

@@ -175,6 +175,7 @@ export class JobRunner {
       job: ready.job,
       workerName: ready.worker.name,
       maxRetries: ready.worker.maxRetries ?? this.deps.options.maxRetries,
+      backoff: ready.worker.backoff,
       ready,
     };
     this.fail(attempt, err, started).then(

@@ -281,7 +281,7 @@ export class PipelineRunner {
         continue;
       }
       if (drained) {
-        if (lastLeased >= 2) {
+        if (lastLeased >= 2 && this.deps.store.sharesRoundTrips) {
           // Jobs come several at a time: let more come for TAKE_LINGER_MS after the last
           // take, then take them without a wake-up round trip first.
           const linger = lastTakeAt + TAKE_LINGER_MS - Date.now();
@@ -297,7 +297,7 @@ export class PipelineRunner {
       }
       // Jobs ending in this turn of the event loop free their slots first: one take
       // refills them all, rather than one take for the first and another for the rest.
-      if (this.running.size > 0) {
+      if (this.running.size > 0 && this.deps.store.sharesRoundTrips) {
         await nextTurn();
         if (!this.canTake()) continue;
       }
@@ -370,6 +370,7 @@ export class PipelineRunner {
     this.running.delete(leaseId);
     if (this.suspect === leaseId) this.suspect = undefined;
     this.wake.notify();
+    this.deps.settled?.notify();
   };
 
   private logUnexpected(err: unknown): void {

@@ -569,6 +569,8 @@ export class RedisStore implements FlumeStore {
     return untilReady(this.redis, signal);
   }
 
+  readonly sharesRoundTrips = true;
+
   async ping(): Promise<void> {
     await this.redis.ping();
   }

@@ -246,6 +246,13 @@ export interface FlumeStore {
 
   // --- Readiness ---
 
+  /**
+   * True when each call is a round trip worth sharing (Redis): acknowledgements then wait
+   * a moment to ride with the next take, and a busy pipeline lingers before it takes
+   * again. False for the memory store, where nothing is saved by waiting (and a test's
+   * fake clock would hold them).
+   */
+  readonly sharesRoundTrips: boolean;
   /** Resolves when the store answers a round trip (PING on Redis); rejects otherwise. */
   ping(): Promise<void>;
   /** Whether the store answers now (false while Redis is away or connecting). */

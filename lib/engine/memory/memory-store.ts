@@ -356,6 +356,8 @@ export class MemoryStore implements FlumeStore {
 
   async ready(): Promise<void> {}
 
+  readonly sharesRoundTrips = false;
+
   async ping(): Promise<void> {
     if (this.closed) throw new Error('the memory store is closed (the app shut down)');
   }
