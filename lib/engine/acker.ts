@@ -29,6 +29,10 @@ export class Acker {
   private draining = false;
   private readonly idle = new Signal();
   private failures = 0;
+  /** An outage was reported: said once until an ack gets through. */
+  private warnedAway = false;
+  /** Aborted at drain: a wait for the store to come back ends. */
+  private readonly stopWaiting = new AbortController();
 
   constructor(
     private readonly store: FlumeStore,
@@ -58,6 +62,7 @@ export class Acker {
   /** Resolves once every ack given so far has reached Redis, or failed for good. */
   async drain(): Promise<void> {
     this.draining = true;
+    this.stopWaiting.abort();
     while (this.inFlight || this.pending.length > 0) {
       if (!this.inFlight) void this.flush();
       await this.idle.wait();
@@ -106,20 +111,26 @@ export class Acker {
     if (err === undefined) {
       this.failures = 0;
     } else {
-      this.failures++;
-      if (this.failures === 1) {
+      // While the store is away (an outage: the takes these acks ride on fail too), wait
+      // for it to answer, however long: the leases are still ours once it is back. A
+      // refusal from a store that answers, or any failure while shutting down, counts.
+      const away = !this.store.isReady && !this.draining && !this.store.isClosed;
+      if (!away) this.failures++;
+      if (this.failures === 1 || (away && !this.warnedAway)) {
+        this.warnedAway = away;
         this.logger.warn(
           `Could not acknowledge ${batch.length} finished job(s): ${(err as Error).message}. Will retry.`,
         );
       }
-      // Retry a few times (the connection may come back); past that the lease
-      // expires and the job is recovered instead.
-      if (this.failures <= 3 && !this.store.isClosed) {
+      // Retry a few times; past that the lease expires and the job is recovered instead.
+      if (away || (this.failures <= 3 && !this.store.isClosed)) {
         this.pending = batch.concat(this.pending);
         retry = true;
-        await new Promise((resolve) => setTimeout(resolve, 200 * this.failures));
+        if (away) await this.store.ready(this.stopWaiting.signal);
+        else await new Promise((resolve) => setTimeout(resolve, 200 * this.failures));
       }
     }
+    if (err === undefined) this.warnedAway = false;
     this.inFlight = false;
     if (this.pending.length === 0) this.idle.notify();
     else if (retry || this.draining) void this.flush();

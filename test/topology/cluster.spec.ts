@@ -257,6 +257,8 @@ describe('Redis Cluster (3 local masters)', () => {
     await expect.poll(async () => (await inspector.queueStats(FLAKY)).dead).toBe(1);
     const [buried] = await inspector.list(FLAKY, 'dead');
     expect(buried.jid).toBe(dead);
+    // The last acknowledgement may wait a few ms to ride with a take.
+    await expect.poll(async () => (await inspector.queueStats(FLAKY)).processing).toBe(0);
     expect(await inspector.queueStats(FLAKY)).toMatchObject({
       waiting: 0,
       scheduled: 0,
