@@ -9,7 +9,11 @@ import type { FinalState, QueueLeft } from './harness/state.js';
 // explains a duplicate. The run itself is chaos.spec.ts.
 
 const T = 1_800_000_000_000;
-const CONFIG = { rateLimit: { count: 3, scaleMs: 1_000 }, periodicEveryMs: 2_000 };
+const CONFIG = {
+  rateLimit: { count: 3, scaleMs: 1_000 },
+  periodicEveryMs: 2_000,
+  mode: 'single' as const,
+};
 const EMPTY: QueueLeft = {
   waiting: 0,
   processing: 0,
@@ -153,6 +157,25 @@ describe('chaos checks', () => {
     expect(invariants(check(state({ calls: [call('a')], runs }), elsewhere, CONFIG))).toHaveLength(
       1,
     );
+  });
+
+  it('allow a rejected enqueue stored twice on a Cluster only, counted apart', () => {
+    const calls = [call('a', { ok: false, jids: undefined, error: 'FlumeConnectionError: ...' })];
+    const runs = [
+      ...run('a', T + 10, T + 20, { pid: 10 }),
+      ...run('a', T + 900, T + 910, { pid: 11 }),
+    ];
+    const cluster = check(state({ calls, runs }), new History(undefined), {
+      ...CONFIG,
+      mode: 'cluster',
+    });
+    expect(cluster.violations).toEqual([]);
+    expect(cluster.duplicates.map((d) => d.because)).toEqual([
+      ['enqueue rejected, then stored twice by the Cluster client'],
+    ]);
+    expect(invariants(check(state({ calls, runs }), new History(undefined), CONFIG))).toEqual([
+      'duplicates only where a kill or a lost acknowledgement allows them',
+    ]);
   });
 
   it('do not count a retry after a failed attempt as a duplicate', () => {

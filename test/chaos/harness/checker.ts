@@ -43,6 +43,12 @@ export interface Duplicate {
 export interface CheckConfig {
   rateLimit: { count: number; scaleMs: number };
   periodicEveryMs: number;
+  /**
+   * On a Cluster, ioredis re-sends a command whose connection closed even after it
+   * rejected it (its commandTimeout passed): an enqueue that rejected may be stored
+   * later, and has been seen stored twice. Allowed there, counted apart.
+   */
+  mode: 'single' | 'cluster';
 }
 
 export interface CheckResult {
@@ -206,7 +212,12 @@ export function check(state: FinalState, history: History, config: CheckConfig):
   const storedDespiteRejection = [...rejectedIds].filter((id) => runsById.has(id)).length;
 
   // Duplicates: each explained, or a violation.
-  const duplicates = findDuplicates(runsByJid, history, state.logs);
+  const duplicates = findDuplicates(
+    runsByJid,
+    history,
+    state.logs,
+    (run) => config.mode === 'cluster' && rejectedIds.has(run.id),
+  );
   for (const dup of duplicates.filter((d) => d.because.length === 0)) {
     violations.push({
       invariant: 'duplicates only where a kill or a lost acknowledgement allows them',
@@ -455,6 +466,8 @@ function findDuplicates(
   runsByJid: Map<string, Run[]>,
   history: History,
   logs: LogRecord[],
+  /** Jobs of an enqueue that was rejected on a Cluster (see CheckConfig.mode). */
+  resentEnqueue: (run: Run) => boolean,
 ): Duplicate[] {
   const duplicates: Duplicate[] = [];
   const processes = new Map(history.processes.map((p) => [p.pid, p]));
@@ -477,7 +490,14 @@ function findDuplicates(
         q: run.q,
         run,
         previous,
-        because: explain(previous, run, processes.get(previous.pid), history.faults, lateRenewals),
+        because: [
+          ...explain(previous, run, processes.get(previous.pid), history.faults, lateRenewals),
+          // Two runs of one job id with no kill or fault between: the payload was stored
+          // twice, which only the Cluster client does, re-sending a command it had rejected.
+          ...(previous.jid === run.jid && resentEnqueue(run)
+            ? ['enqueue rejected, then stored twice by the Cluster client']
+            : []),
+        ],
       });
     }
   }

@@ -29,14 +29,16 @@ export function failureSummary(
   const runs = first.job
     ? result.runs.filter((r) => r.id === first.job || r.jid === first.job)
     : [];
+  const calls = first.job
+    ? state.calls.filter((c) => c.ids.includes(first.job!) || c.jids?.includes(first.job!))
+    : [];
   const pids = new Set([...(first.pids ?? []), ...runs.map((r) => r.pid)]);
-  const from = Math.min(first.at, ...runs.map((r) => r.start)) - BEFORE_MS;
+  const from =
+    Math.min(first.at, ...runs.map((r) => r.start), ...calls.map((c) => c.at)) - BEFORE_MS;
   const to = first.at + AFTER_MS;
   if (first.job) {
     lines.push('', `Job ${first.job}:`);
-    for (const call of state.calls.filter(
-      (c) => c.ids.includes(first.job!) || c.jids?.includes(first.job!),
-    )) {
+    for (const call of calls) {
       lines.push(
         `  enqueued by ${call.producer} call #${call.n} (${call.kind}) ${iso(call.at)}..${iso(call.end)}: ${
           call.ok ? `resolved to ${call.jids?.join(', ')}` : `rejected: ${call.error}`

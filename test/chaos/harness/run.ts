@@ -169,6 +169,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     result = check(state, history, {
       rateLimit: RATE_LIMIT,
       periodicEveryMs: PERIODIC_EVERY_MS,
+      mode,
     });
   } catch (err) {
     history.violation({
