@@ -296,10 +296,23 @@ function disconnectOnce(redis: RedisClient): void {
   if (redis.status !== 'end') redis.disconnect();
 }
 
+/**
+ * A connection through Sentinel: ioredis's quit() never ends its failover detector's
+ * subscriptions to the sentinels (redis/ioredis#1362), only disconnect() does, and once
+ * QUIT's reply and the close of the connection arrived together the client has ended
+ * and a disconnect() is skipped (see disconnectOnce): those sockets kept the process
+ * alive after close().
+ */
+function viaSentinel(redis: RedisClient): boolean {
+  return !isClusterClient(redis) && Boolean(redis.options.sentinels?.length);
+}
+
 /** Quits `redis` (or drops it when it is not connected) and resolves once it is closed. */
 async function closeClient(redis: RedisClient): Promise<void> {
   try {
-    if (redis.status === 'ready') await redis.quit();
+    // Through Sentinel, a PING waits for the replies in flight as QUIT would, and the
+    // disconnect() below then closes the connection and the sentinel subscriptions.
+    if (redis.status === 'ready') await (viaSentinel(redis) ? redis.ping() : redis.quit());
   } catch {
     // Already gone: nothing left to flush.
   } finally {

@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { Cluster, Redis } from 'ioredis';
 import type { FlumeConnectionOptions } from '../../lib/index.js';
 import { freePort } from './redis-server.js';
@@ -75,16 +76,26 @@ export class LocalCluster {
   private constructor(
     private readonly group: ServerGroup,
     readonly nodes: ClusterNodeInfo[],
+    /** Each node's process and arguments, by port: what `restart` starts again. */
+    private readonly servers: Map<number, { child: ChildProcess; args: string[] }>,
   ) {}
 
-  static async start(masters = 3): Promise<LocalCluster> {
+  /**
+   * `nodeArgs(port)`: more redis-server arguments for a node, after the defaults (the
+   * last of a repeated option wins), e.g. an append-only file per node for `restart`.
+   */
+  static async start(
+    masters = 3,
+    nodeArgs: (port: number) => string[] = () => [],
+  ): Promise<LocalCluster> {
     const group = new ServerGroup('cluster');
+    const servers = new Map<number, { child: ChildProcess; args: string[] }>();
     try {
       const ports: number[] = [];
       for (let i = 0; i < masters; i++) ports.push(await freePort());
       await Promise.all(
-        ports.map(async (port) =>
-          group.spawn([
+        ports.map(async (port) => {
+          const args = [
             '--port',
             String(port),
             // The bus port is set too: the default (port + 10000) may be taken or out of range.
@@ -104,8 +115,10 @@ export class LocalCluster {
             '',
             '--appendonly',
             'no',
-          ]),
-        ),
+            ...nodeArgs(port),
+          ];
+          servers.set(port, { child: await group.spawn(args), args });
+        }),
       );
       await group.run('redis-cli', [
         '--cluster',
@@ -128,7 +141,7 @@ export class LocalCluster {
           redis.disconnect();
         }
       }
-      const cluster = new LocalCluster(group, nodes);
+      const cluster = new LocalCluster(group, nodes, servers);
       await cluster.untilStable();
       return cluster;
     } catch (err) {
@@ -154,6 +167,8 @@ export class LocalCluster {
     let redis = this.byPort.get(port);
     if (!redis) {
       redis = new Redis({ port, host: '127.0.0.1' });
+      // A node restarted on purpose drops its connections: ioredis reconnects.
+      redis.on('error', () => undefined);
       this.byPort.set(port, redis);
       this.clients.add(redis);
     }
@@ -256,6 +271,25 @@ export class LocalCluster {
       if (Date.now() > deadline) throw new Error('the cluster did not reach cluster_state:ok');
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
+  }
+
+  /**
+   * Stops node `port` (SIGKILL: a crash; SIGTERM: a clean shutdown, which writes its
+   * files) and, `downMs` later, starts it again with the same arguments and folder.
+   * Resolves once it accepts connections again.
+   */
+  async restart(port: number, signal: 'SIGKILL' | 'SIGTERM', downMs: number): Promise<void> {
+    const server = this.servers.get(port);
+    if (!server) throw new Error(`no node of this cluster listens on ${port}`);
+    const { child } = server;
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill(signal);
+      await exited;
+    }
+    await this.group.kill(child);
+    await new Promise((resolve) => setTimeout(resolve, downMs));
+    server.child = await this.group.spawn(server.args);
   }
 
   /** Closes every client and stops every node. */

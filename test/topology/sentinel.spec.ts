@@ -1,8 +1,10 @@
 import 'reflect-metadata';
 import { writeFileSync } from 'node:fs';
+import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FlumeClient } from '../../lib/index.js';
+import { TcpProxy } from '../faults/support/tcp-proxy.js';
 import { Apps } from '../support/apps.js';
 import { CaptureLogger } from '../support/capture-logger.js';
 import { JobLog } from '../support/job-log.js';
@@ -121,5 +123,67 @@ describe('Sentinel: one master, one replica, one sentinel', () => {
     expect(clients).toContain(`name=flume:${namespace}:pipeline:flow `);
     expect(await master.admin.info('replication')).toMatch(/role:slave/);
     expect(logger.find(/unexpected error/)).toEqual([]);
+  });
+});
+
+describe('Sentinel: closing the app', () => {
+  const topology = new Topology('sentinel-close');
+  const apps = new Apps();
+  let proxy: TcpProxy;
+  let sentinelPort: number;
+
+  beforeAll(async () => {
+    const master = await topology.redis();
+    // The sentinel knows the master by the proxy's address, and so do the apps it tells.
+    proxy = await TcpProxy.start(master.port);
+    sentinelPort = await freePort();
+    const config = join(topology.dir, 'sentinel-close.conf');
+    writeFileSync(
+      config,
+      [
+        `port ${sentinelPort}`,
+        'bind 127.0.0.1',
+        `dir ${topology.dir}`,
+        `sentinel monitor ${MASTER_NAME} 127.0.0.1 ${proxy.port} 1`,
+        '',
+      ].join('\n'),
+    );
+    await topology.group.spawn([config, '--sentinel'], { ready: /\+monitor master/ });
+  });
+
+  afterAll(async () => {
+    await apps.closeAll();
+    await proxy.close();
+    await topology.stop();
+  });
+
+  /** Sockets of this process open to the sentinel. */
+  function toSentinel(): number {
+    const handles = (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles();
+    return handles.filter((h) => h instanceof Socket && h.remotePort === sentinelPort).length;
+  }
+
+  // Found by the chaos run (issue 16): ioredis's quit() leaves the failover detector's
+  // subscriptions to the sentinels open (redis/ioredis#1362); Flume's close ended them
+  // with disconnect() only when the QUIT reply came before Redis closed the connection.
+  it('leaves no connection to the sentinels, also when the reply to QUIT and the close arrive together', async () => {
+    const app = await apps.boot({
+      connection: { sentinels: [{ host: '127.0.0.1', port: sentinelPort }], name: MASTER_NAME },
+      namespace: uniqueNamespace('sentinel-close'),
+      logger: false,
+    });
+    await app.get(FlumeClient).jobCounts(['q']);
+    // The failover detector subscribes to the sentinel once the connection is up.
+    await until(
+      async () => toSentinel(),
+      (n) => n > 0,
+      'a subscription to the sentinel',
+    );
+    // Over a slow link the QUIT reply and the end of the connection come in one read.
+    proxy.delay(50);
+    await apps.close(app);
+    proxy.heal();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(toSentinel()).toBe(0);
   });
 });
