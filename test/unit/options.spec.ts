@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { isMemoryConnection } from '../../lib/engine/memory/memory-connection.js';
 import { describe, expect, it } from 'vitest';
 import { FlumeConfigError } from '../../lib/engine/errors/index.js';
 import { DEFAULTS, resolveOptions, type FlumeOptions } from '../../lib/engine/options.js';
@@ -90,6 +91,13 @@ describe('resolveOptions: defaults', () => {
   it('accepts an ioredis client as the connection', () => {
     const client = new Redis({ lazyConnect: true });
     expect(resolveOptions({ connection: client }).connection).toBe(client);
+    client.disconnect();
+  });
+
+  it('takes an ioredis client for Redis, not for the memory store (it has a memory() method)', () => {
+    const client = new Redis({ lazyConnect: true });
+    expect(isMemoryConnection(client)).toBe(false);
+    expect(isMemoryConnection({ memory: true })).toBe(true);
     client.disconnect();
   });
 

@@ -9,9 +9,13 @@ export interface FlumeMemoryConnection {
   memory: true;
 }
 
-/** Whether `value` asks for the memory store (has a `memory` field; resolveMemoryConnection checks it). */
+/**
+ * Whether `value` asks for the memory store: an own `memory` field (resolveMemoryConnection
+ * checks it). Own only: an ioredis client given as `connection` has a `memory` method
+ * (Redis' MEMORY command) on its prototype, and is no request for the memory store.
+ */
 export function isMemoryConnection(value: unknown): value is FlumeMemoryConnection {
-  return typeof value === 'object' && value !== null && 'memory' in value;
+  return typeof value === 'object' && value !== null && Object.hasOwn(value, 'memory');
 }
 
 /** Validates `{ memory: true }`; a Redis field beside it is refused: the two exclude each other. */
