@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CallRecord, QueueRole, RunRecord } from './fixtures/config.js';
-import { check, type CheckResult } from './harness/checker.js';
+import { check, checkRateLimit, type CheckResult, type Run } from './harness/checker.js';
 import { History } from './harness/history.js';
 import { plan } from './harness/schedule.js';
 import type { FinalState, QueueLeft } from './harness/state.js';
@@ -339,5 +339,26 @@ describe('chaos schedule', () => {
     );
     expect(single.has('failover') && !single.has('move-slot')).toBe(true);
     expect(cluster.has('move-slot') && !cluster.has('failover')).toBe(true);
+  });
+
+  it('counts a window over the rate limit as a violation, unless the network added latency then', () => {
+    const start = (id: string, at: number): Run => ({
+      run: id,
+      q: 'limited',
+      id,
+      jid: id,
+      pid: 1,
+      label: 'worker-1',
+      start: at,
+      retry: 0,
+    });
+    const burst = [0, 100, 200].map((at, i) => start(`j${i}`, 10_000 + at));
+    const limit = { count: 2, scaleMs: 1_000 };
+    expect(checkRateLimit(burst, limit, []).violations).toHaveLength(1);
+    const excused = checkRateLimit(burst, limit, [[9_000, 9_500]]);
+    expect(excused.violations).toEqual([]);
+    expect(excused.excused).toBe(1);
+    // Latency long before (more than a window earlier) excuses nothing.
+    expect(checkRateLimit(burst, limit, [[1_000, 2_000]]).violations).toHaveLength(1);
   });
 });
