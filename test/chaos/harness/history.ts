@@ -68,6 +68,8 @@ export class History {
   readonly pauses: PauseRecord[] = [];
   readonly violations: LiveViolation[] = [];
   readonly phases: { name: string; at: number }[] = [];
+  /** What the run saw that breaks no invariant but is worth a figure (see note()). */
+  readonly notes: { kind: string; at: number; message: string }[] = [];
 
   /** `file`: where the timeline goes as it happens (none: kept in memory only). */
   constructor(
@@ -120,6 +122,13 @@ export class History {
   pauseEnded(record: PauseRecord): void {
     record.end = Date.now();
     this.write({ type: 'pause-end', ...record });
+  }
+
+  note(kind: string, message: string): void {
+    const at = Date.now();
+    this.notes.push({ kind, at, message });
+    this.write({ type: 'note', kind, at, message });
+    this.print(`[chaos] note: ${message}`);
   }
 
   violation(violation: LiveViolation): void {

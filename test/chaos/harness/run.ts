@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis, type Cluster } from 'ioredis';
-import { queueKeys } from '../../../lib/engine/keys.js';
+import { pausedPipelinesKey, queueKeys } from '../../../lib/engine/keys.js';
 import { ledgerKeys, PIPELINES, QUEUES, type ChaosAppConfig } from '../fixtures/config.js';
 import { Random } from '../fixtures/random.js';
 import { check, type CheckResult, type Duplicate, type Violation } from './checker.js';
@@ -144,7 +144,16 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     await retry(() =>
       anyWorker(supervisor, workerLabels).request({ type: 'pause-periodic' }, 10_000),
     );
-    await drain(topology.reader(), namespace, history);
+    await drain(topology.reader(), namespace, history, async (names) => {
+      for (const pipeline of names) {
+        await retry(() =>
+          anyWorker(supervisor, workerLabels).request(
+            { type: 'resume', pipeline, temporary: false },
+            10_000,
+          ),
+        );
+      }
+    });
     history.phase('pinging every process');
     for (const label of [...workerLabels, ...producerLabels]) {
       const app = supervisor.app(label);
@@ -196,6 +205,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     closeMaxMs: Math.max(0, ...history.processes.map((p) => p.closeMs ?? 0)),
     exitAfterCloseMaxMs: Math.max(0, ...history.processes.map((p) => p.exitAfterCloseMs ?? 0)),
     ...(result?.figures ?? {}),
+    pausesAppliedLate: history.notes.filter((n) => n.kind === 'pause-applied-late').length,
   };
   const lines = [
     `[chaos figures] ${figuresLine(figures)}`,
@@ -313,12 +323,28 @@ async function retry<T>(fn: () => Promise<T>, withinMs = 60_000): Promise<T> {
  * Waits until no queue holds a job (waiting, leased, scheduled or waiting for a retry),
  * three reads in a row; past the deadline the final checks say what is left.
  */
-async function drain(reader: Redis | Cluster, namespace: string, history: History): Promise<void> {
+async function drain(
+  reader: Redis | Cluster,
+  namespace: string,
+  history: History,
+  resume: (pipelines: string[]) => Promise<void>,
+): Promise<void> {
   const deadline = Date.now() + DRAIN_WITHIN_MS;
   let quiet = 0;
   while (Date.now() < deadline) {
     let total = 0;
     try {
+      // A pause for every instance that rejected with FlumeConnectionError may still
+      // reach Redis later (the command was on its way; on a Cluster, ioredis sends it
+      // again once the connection is back), after the resume of the end of the run.
+      const late = await reader.hkeys(pausedPipelinesKey(namespace));
+      if (late.length > 0) {
+        history.note(
+          'pause-applied-late',
+          `pipeline(s) ${late.join(', ')} paused for every instance after every pipeline was resumed: a pause that had rejected was stored late; resuming again`,
+        );
+        await resume(late);
+      }
       for (const queue of Object.values(QUEUES)) {
         const k = queueKeys(namespace, queue);
         total +=
