@@ -69,10 +69,16 @@ export async function bootDashboardApp(spec: DashboardAppSpec): Promise<Dashboar
   }).compile();
   const app =
     spec.platform === 'fastify'
-      ? moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), {
+      ? moduleRef.createNestApplication<NestFastifyApplication>(
+          new FastifyAdapter({ forceCloseConnections: true }),
+          // A browser's keep-alive connections must not hold close() up (a busy machine
+          // made the hook wait for them past its timeout).
+          { logger: logs, forceCloseConnections: true },
+        )
+      : moduleRef.createNestApplication(new ExpressAdapter(), {
           logger: logs,
-        })
-      : moduleRef.createNestApplication(new ExpressAdapter(), { logger: logs });
+          forceCloseConnections: true,
+        });
   if (spec.prefix) app.setGlobalPrefix(spec.prefix);
   await app.listen(0, '127.0.0.1');
   const url = new URL(await app.getUrl());
