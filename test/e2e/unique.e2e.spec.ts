@@ -9,6 +9,7 @@ import {
   deleteNamespace,
   inspector,
   keysOf,
+  namespaceKeys,
   testConnection,
   uniqueNamespace,
 } from '../support/redis.js';
@@ -51,16 +52,11 @@ describe('unique jobs', () => {
       },
       [JobLog, Hold, ReportWorker],
     );
-  const lockKeys = async () => {
-    const found: string[] = [];
-    let cursor = '0';
-    do {
-      const [next, batch] = await redis.scan(cursor, 'MATCH', `${keys.waiting}:unique:*`);
-      found.push(...batch);
-      cursor = next;
-    } while (cursor !== '0');
-    return found;
-  };
+  // Every master's keys on a cluster: a SCAN of the Cluster client asks one node only.
+  const lockKeys = async () =>
+    (await namespaceKeys(redis, namespace)).filter((key) =>
+      key.startsWith(`${keys.waiting}:unique:`),
+    );
 
   afterEach(async () => {
     await apps.closeAll();
