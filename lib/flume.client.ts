@@ -202,6 +202,7 @@ export class FlumeClient {
         byMethod.set(job.function, (target = this.target(queue, job.worker, job.function)));
       const context = job.context ?? opts.context;
       const unique = job.unique ?? opts.unique;
+      const priority = job.priority ?? opts.priority;
       return {
         queue,
         worker: target.name,
@@ -209,6 +210,7 @@ export class FlumeClient {
         args: job.args,
         context,
         unique,
+        priority,
       };
     });
     return this.write(queue, newJobs, (traced) => this.sink.bulkEnqueue(queue, traced));
@@ -250,6 +252,7 @@ export class FlumeClient {
       args,
       context: opts?.context,
       unique: opts?.unique,
+      priority: opts?.priority,
     };
   }
 

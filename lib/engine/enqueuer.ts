@@ -5,7 +5,7 @@ import type { ResolvedOptions } from './options.js';
 import { checkDueAt, encodeBulk, keysOfQueue } from './new-jobs.js';
 import { encodeNewJob, type EncodedNewJob, type NewJob } from './payload.js';
 import { PushCoalescer } from './push-coalescer.js';
-import type { FlumeStore, UniquePush } from './store.js';
+import type { FlumeStore, JobPush } from './store.js';
 
 /** Jobs per RPUSH in a bulk enqueue: keeps each command a reasonable size. */
 const BULK_CHUNK = 5_000;
@@ -14,7 +14,8 @@ const BULK_CHUNK = 5_000;
  * Writes new jobs. A job is validated and encoded before anything is sent, and each
  * call is one round trip: RPUSH for a job that can run now (shared by the enqueues to
  * its queue made in the same turn, see PushCoalescer), ZADD for a job due later, one
- * script for unique jobs (each job added together with its lock, or not at all).
+ * script for unique jobs (each job added together with its lock, or not at all) and
+ * jobs with a priority.
  */
 export class Enqueuer implements JobSink {
   private readonly pushes = new PushCoalescer((keys, payloads) =>
@@ -32,7 +33,9 @@ export class Enqueuer implements JobSink {
   async enqueue(job: NewJob): Promise<string> {
     const keys = this.keysOf(job.queue);
     const encoded = this.encode(job);
-    if (encoded.unique) return (await this.enqueueUnique(job.queue, [encoded]))[0];
+    if (encoded.unique || encoded.priority > 0) {
+      return (await this.enqueueScripted(job.queue, [encoded]))[0];
+    }
     await this.pushes.push(keys, encoded.payload);
     this.emit(job.queue, [encoded.payload]);
     return encoded.jid;
@@ -46,7 +49,8 @@ export class Enqueuer implements JobSink {
     if (dueAt <= Date.now()) return this.enqueue(job);
     const keys = this.keysOf(job.queue);
     const encoded = this.encode(job);
-    if (encoded.unique) return (await this.enqueueUnique(job.queue, [encoded], dueAt))[0];
+    // A scheduled job keeps its priority in its payload: promoting it reads it there.
+    if (encoded.unique) return (await this.enqueueScripted(job.queue, [encoded], dueAt))[0];
     await this.send(() => this.store.schedule(keys, encoded.payload, dueAt));
     this.emit(job.queue, [encoded.payload]);
     return encoded.jid;
@@ -57,7 +61,9 @@ export class Enqueuer implements JobSink {
     const keys = this.keysOf(queue);
     const encoded = encodeBulk(jobs, this.options.maxPayloadBytes);
     if (encoded.length === 0) return [];
-    if (encoded.some((job) => job.unique)) return this.enqueueUnique(queue, encoded);
+    if (encoded.some((job) => job.unique || job.priority > 0)) {
+      return this.enqueueScripted(queue, encoded);
+    }
     const payloads = encoded.map((job) => job.payload);
     await this.send(() => this.store.pushMany(keys, payloads, BULK_CHUNK));
     this.emit(queue, payloads);
@@ -65,24 +71,25 @@ export class Enqueuer implements JobSink {
   }
 
   /**
-   * Adds unique jobs (and the plain jobs of the same bulk, in order) in one script:
-   * each unique job only while no equal job holds its lock. Resolves to, per job, the id
-   * of the job that holds its lock (its own when added).
+   * Adds unique jobs and jobs with a priority (and the plain jobs of the same bulk, in
+   * order) in one script: each unique job only while no equal job holds its lock.
+   * Resolves to, per job, the id of the job that holds its lock (its own when added).
    */
-  private async enqueueUnique(
+  private async enqueueScripted(
     queue: string,
     jobs: EncodedNewJob[],
     dueAt?: number,
   ): Promise<string[]> {
     const keys = this.keysOf(queue);
-    const pushes: UniquePush[] = jobs.map((job) => ({
+    const pushes: JobPush[] = jobs.map((job) => ({
       jid: job.jid,
       payload: job.payload,
       lock: job.unique?.key,
       ttlMs: job.unique?.ttlMs ?? 0,
       dueAt,
+      priority: job.priority,
     }));
-    const ids = await this.send(() => this.store.pushUnique(keys, pushes));
+    const ids = await this.send(() => this.store.pushJobs(keys, pushes));
     const added = jobs.filter((job, i) => ids[i] === job.jid).map((job) => job.payload);
     if (added.length > 0) this.emit(queue, added);
     return ids;

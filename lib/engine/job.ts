@@ -27,6 +27,8 @@ export interface Job {
   error_message?: string;
   /** Stack of the last failure. */
   error_backtrace?: string;
+  /** 1 to 100 for a job enqueued with a priority (taken first); absent for none. */
+  priority?: number;
   /** Set for a unique job: the lock it holds, and when the lock is released. */
   unique?: UniqueLock;
   /**

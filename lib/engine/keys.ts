@@ -5,8 +5,19 @@
  * Lua script works on keys of a single Redis Cluster slot.
  */
 export interface QueueKeys {
-  /** List of waiting job payloads: RPUSH to enqueue, LPOP to take. */
+  /**
+   * List of waiting job payloads: RPUSH to enqueue, taken from the head. A job with a
+   * priority waits in `prioritized` and stands here as one PRIORITY_MARK, pushed to the
+   * head: LLEN counts every waiting job, and a push wakes an idle pipeline either way.
+   */
   readonly waiting: string;
+  /**
+   * Sorted set of waiting jobs with a priority (see lua/includes/push-job.lua); score =
+   * (100 - priority) * 2^40 + a sequence number: highest priority first, in order within one.
+   */
+  readonly prioritized: string;
+  /** Counter that orders the jobs of one priority in `prioritized`. */
+  readonly prioritySeq: string;
   /** Sorted set of leased jobs; member = lease id, score = lease deadline (ms). */
   readonly processing: string;
   /** Hash of lease id -> payload of each leased job: the payload is stored once, at take. */
@@ -91,6 +102,8 @@ export function queueKeys(namespace: string, queue: string): QueueKeys {
     leases: `${base}:leases`,
     recoveries: `${base}:recoveries`,
     leaseSeq: `${base}:lease_seq`,
+    prioritized: `${base}:prioritized`,
+    prioritySeq: `${base}:priority_seq`,
     scheduled: `${base}:scheduled`,
     retry: `${base}:retry`,
     dead: `${base}:dead`,

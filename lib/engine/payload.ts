@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { describe } from './describe.js';
 import { FlumePayloadError } from './errors/index.js';
 import { unixSeconds, type Job } from './job.js';
+import { checkPriority } from './priority.js';
 import { resolveUnique, type ResolvedUnique } from './unique.js';
 
 /**
@@ -67,6 +68,8 @@ export interface NewJob {
   traceContext?: Record<string, string>;
   /** The `unique` option as given (true or UniqueOptions); checked by resolveUnique. */
   unique?: unknown;
+  /** The `priority` option as given; checked by checkPriority. */
+  priority?: unknown;
 }
 
 /** A new job, checked and encoded. */
@@ -75,6 +78,8 @@ export interface EncodedNewJob {
   payload: string;
   /** Set for a unique job: its lock. */
   unique?: ResolvedUnique;
+  /** 1 to MAX_PRIORITY for a job with a priority; 0 for none. */
+  priority: number;
 }
 
 /**
@@ -95,6 +100,7 @@ export function encodeNewJob(job: NewJob, now = Date.now(), maxBytes = Infinity)
     }
     assertJsonSafe(job.context, 'context');
   }
+  const priority = checkPriority(job.priority);
   const jid = randomUUID();
   const stored: Job = {
     jid,
@@ -106,6 +112,7 @@ export function encodeNewJob(job: NewJob, now = Date.now(), maxBytes = Infinity)
     enqueued_at: unixSeconds(now),
   };
   if (job.context !== undefined) stored.context = job.context;
+  if (priority > 0) stored.priority = priority;
   // Checked before anything else is built, and keyed by what the caller asked for.
   const unique =
     job.unique === undefined || job.unique === false
@@ -121,7 +128,7 @@ export function encodeNewJob(job: NewJob, now = Date.now(), maxBytes = Infinity)
         'Store large data elsewhere (a database, object storage) and pass its id.',
     );
   }
-  return { jid, payload, unique };
+  return { jid, payload, unique, priority };
 }
 
 /** A trace context carrier as stored: its string entries only. */

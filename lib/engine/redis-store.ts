@@ -8,6 +8,7 @@ import {
   type QueueKeys,
 } from './keys.js';
 import { parseTakeReply, type TakeReply } from './lease.js';
+import { PRIORITY_MARK, standIn } from './priority.js';
 import { Scripts } from './scripts.js';
 import type {
   DeadSetBounds,
@@ -17,7 +18,7 @@ import type {
   TakeRequest,
   TakeResult,
   TickClaim,
-  UniquePush,
+  JobPush,
 } from './store.js';
 import { jidPrefix } from './store.js';
 import { untilReady } from './wait.js';
@@ -36,7 +37,7 @@ export class RedisStore implements FlumeStore {
   // --- Taking and settling leased jobs (the pipelines' hot path) ---
 
   /**
-   * Leases up to `count` waiting jobs, oldest first, in one round trip (take-8.lua).
+   * Leases up to `count` waiting jobs, in queue order, in one round trip (take-9.lua).
    * `request.acks` are ended first (ack-3.lua), sent in the same write: one wake-up of
    * Redis for both. Rejects when the take fails.
    */
@@ -51,6 +52,7 @@ export class RedisStore implements FlumeStore {
         keys.dead,
         takeRecordKey(keys, request.token),
         takeRecordKey(keys, request.previous),
+        keys.prioritized,
       ],
       [
         request.count,
@@ -191,7 +193,7 @@ export class RedisStore implements FlumeStore {
   async promote(keys: QueueKeys, limit: number): Promise<{ moved: number; nextDueMs: number }> {
     const [moved, nextDueMs] = (await this.scripts.run(
       'flumePromote',
-      [keys.scheduled, keys.retry, keys.waiting],
+      [keys.scheduled, keys.retry, keys.waiting, keys.prioritized, keys.prioritySeq],
       [limit],
     )) as [number, number];
     return { moved, nextDueMs };
@@ -239,12 +241,12 @@ export class RedisStore implements FlumeStore {
   }
 
   /**
-   * Adds jobs each only while no job holds its unique lock, taking the lock with it, in
-   * one script; to the waiting list, or the scheduled set when `dueAt` is given. A job
-   * without `lock` is added as usual. Resolves to, per job, the id of the job holding
-   * its lock (its own when added).
+   * Adds jobs a plain RPUSH cannot (enqueue-n.lua): a unique job only while no job holds
+   * its lock, taking the lock with it; a job with a priority to the prioritized set. To
+   * the queue, or the scheduled set when `dueAt` is given. Resolves to, per job, the id
+   * of the job holding its lock (its own when added).
    */
-  async pushUnique(keys: QueueKeys, jobs: readonly UniquePush[]): Promise<string[]> {
+  async pushJobs(keys: QueueKeys, jobs: readonly JobPush[]): Promise<string[]> {
     const scheduled = jobs[0]?.dueAt !== undefined;
     const locks = jobs.map((job) => (job.lock ? uniqueLockKey(keys, job.lock) : keys.waiting));
     const args = jobs.flatMap((job) => [
@@ -252,10 +254,11 @@ export class RedisStore implements FlumeStore {
       job.jid,
       job.payload,
       Math.round(job.dueAt ?? 0),
+      job.priority ?? 0,
     ]);
     return (await this.scripts.run(
-      'flumeEnqueueUnique',
-      [scheduled ? keys.scheduled : keys.waiting, ...locks],
+      'flumeEnqueue',
+      [scheduled ? keys.scheduled : keys.waiting, keys.prioritized, keys.prioritySeq, ...locks],
       [scheduled ? 'zset' : 'list', ...args],
     )) as string[];
   }
@@ -379,8 +382,13 @@ export class RedisStore implements FlumeStore {
     return undefined;
   }
 
-  /** The first waiting payload of job `jid`, read in chunks (never one long command). */
+  /**
+   * The waiting payload of job `jid`: in the prioritized set, or in the list, read in
+   * chunks (never one long command).
+   */
   async findWaiting(keys: QueueKeys, jid: string, chunk = 1_000): Promise<string | undefined> {
+    const prioritized = await this.findByJid(keys.prioritized, jid);
+    if (prioritized !== undefined) return prioritized;
     const prefix = jidPrefix(jid);
     for (let start = 0; ; start += chunk) {
       const payloads = await this.redis.lrange(keys.waiting, start, start + chunk - 1);
@@ -416,7 +424,11 @@ export class RedisStore implements FlumeStore {
     payload: string,
   ): Promise<boolean> {
     return (
-      (await this.scripts.run('flumeMoveToQueue', [from, keys.waiting], [member, payload])) === 1
+      (await this.scripts.run(
+        'flumeMoveToQueue',
+        [from, keys.waiting, keys.prioritized, keys.prioritySeq],
+        [member, payload],
+      )) === 1
     );
   }
 
@@ -438,9 +450,25 @@ export class RedisStore implements FlumeStore {
     return type === 'list' ? this.redis.llen(key) : this.redis.zcard(key);
   }
 
-  /** Up to `count` waiting jobs from index `start`, head (next to run) first. */
-  waitingRange(keys: QueueKeys, start: number, count: number): Promise<string[]> {
-    return this.redis.lrange(keys.waiting, start, start + count - 1);
+  /**
+   * Up to `count` waiting jobs from index `start`, head (next to run) first: each
+   * priority mark of the list shows the prioritized job it stands for.
+   */
+  async waitingRange(keys: QueueKeys, start: number, count: number): Promise<string[]> {
+    const listed = await this.redis.lrange(keys.waiting, start, start + count - 1);
+    const marks = listed.filter((job) => job === PRIORITY_MARK).length;
+    if (marks === 0) return listed;
+    // The marks before `start` stand for the first jobs of the set: skip as many.
+    const before =
+      start === 0
+        ? 0
+        : (await this.redis.lpos(keys.waiting, PRIORITY_MARK, 'COUNT', 0, 'MAXLEN', start)).length;
+    const prioritized = await this.redis.zrange(
+      keys.prioritized,
+      String(before),
+      String(before + marks - 1),
+    );
+    return standIn(listed, prioritized);
   }
 
   /**

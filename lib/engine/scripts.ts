@@ -3,17 +3,17 @@ import type { RedisClient } from './connection.js';
 
 /** The Lua scripts, by file name; the number in the name is how many KEYS it takes. */
 const SCRIPTS = {
-  flumeTake: 'take-8.lua',
+  flumeTake: 'take-9.lua',
   flumeAbandonTake: 'abandon-take-4.lua',
   flumeAck: 'ack-4.lua',
   flumeSettle: 'settle-6.lua',
-  flumePromote: 'promote-3.lua',
+  flumePromote: 'promote-5.lua',
   flumeRecover: 'recover-5.lua',
   flumeRequeue: 'requeue-3.lua',
   flumeRenew: 'renew-1.lua',
   flumeLimit: 'limit-1.lua',
-  flumeMoveToQueue: 'move-to-queue-2.lua',
-  flumeEnqueueUnique: 'enqueue-unique-n.lua',
+  flumeMoveToQueue: 'move-to-queue-4.lua',
+  flumeEnqueue: 'enqueue-n.lua',
   flumeReleaseUnique: 'release-unique-1.lua',
   flumeClaimTick: 'claim-tick-4.lua',
 } as const;

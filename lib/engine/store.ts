@@ -15,8 +15,8 @@ export function jidPrefix(jid: string): string {
   return `{"jid":"${jid}"`;
 }
 
-/** A job for pushUnique. */
-export interface UniquePush {
+/** A job for pushJobs. */
+export interface JobPush {
   jid: string;
   payload: string;
   /** The unique lock's key (the part after the queue's `:unique:`); none: a plain job. */
@@ -24,6 +24,8 @@ export interface UniquePush {
   ttlMs: number;
   /** Due time (ms since the epoch) for a scheduled job; every job of one call alike. */
   dueAt?: number;
+  /** 1..MAX_PRIORITY: taken before the jobs without one (see priority.ts); none: 0. */
+  priority?: number;
 }
 
 /** One tick of a periodic job, for claimTick. */
@@ -86,7 +88,7 @@ export interface FlumeStore {
   // --- Taking and settling leased jobs ---
 
   /**
-   * Leases up to `count` waiting jobs, oldest first (take-8.lua); `request.acks` are
+   * Leases up to `count` waiting jobs in queue order, prioritized jobs first (take-9.lua); `request.acks` are
    * ended first (as `ack` does), in the same round trip.
    */
   take(keys: QueueKeys, queue: string, request: TakeRequest): Promise<TakeResult>;
@@ -140,11 +142,12 @@ export interface FlumeStore {
   /** Files a job to run at `dueAt` (ms since the epoch). */
   schedule(keys: QueueKeys, payload: string, dueAt: number): Promise<void>;
   /**
-   * Adds jobs each only while no job holds its unique lock, taking the lock with it
-   * (enqueue-unique-n.lua); to the waiting list, or the scheduled set when `dueAt` is
-   * given. Resolves to, per job, the id of the job holding its lock (its own when added).
+   * Adds jobs a plain push cannot (enqueue-n.lua): each unique job only while no job
+   * holds its lock, taking the lock with it; each job with a priority to the prioritized
+   * jobs. To the queue, or the scheduled set when `dueAt` is given. Resolves to, per job,
+   * the id of the job holding its lock (its own when added).
    */
-  pushUnique(keys: QueueKeys, jobs: readonly UniquePush[]): Promise<string[]>;
+  pushJobs(keys: QueueKeys, jobs: readonly JobPush[]): Promise<string[]>;
   /** Releases unique lock `lock` if job `jid` still holds it (release-unique-1.lua). */
   releaseUnique(keys: QueueKeys, lock: string, jid: string): Promise<void>;
 
@@ -178,7 +181,7 @@ export interface FlumeStore {
   ): Promise<{ member: string; score: number }[]>;
   /** Finds a member of a job set by job id: documents start with `{"jid":"<id>"`. */
   findByJid(setKey: string, jid: string): Promise<string | undefined>;
-  /** The first waiting payload of job `jid`, read in chunks. */
+  /** The waiting payload of job `jid` (prioritized or in the list). */
   findWaiting(keys: QueueKeys, jid: string): Promise<string | undefined>;
   /** The leased job `jid`: its payload and lease deadline (ms). */
   findLeased(

@@ -13,6 +13,13 @@ export interface EnqueueOptions {
    * `ttlMs` at most (default 24 h). `true` takes every default.
    */
   unique?: true | UniqueOptions;
+  /**
+   * An integer from 0 (the default) to 100: within a queue, a job with a higher
+   * priority is taken before every job with a lower one, and jobs of one priority keep
+   * their order. A job handed back (its worker stopped, the app shut down) goes to the
+   * head of the queue whatever its priority.
+   */
+  priority?: number;
 }
 
 /** One job of `bulkEnqueue`. */
@@ -27,6 +34,8 @@ export interface BulkJob {
   context?: Record<string, unknown>;
   /** Makes this job unique (see EnqueueOptions.unique); overrides the call's `unique`. */
   unique?: true | UniqueOptions;
+  /** This job's priority (see EnqueueOptions.priority); overrides the call's `priority`. */
+  priority?: number;
 }
 
 type AnyFunction = (...args: any[]) => unknown;

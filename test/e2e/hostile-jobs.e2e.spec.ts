@@ -82,6 +82,38 @@ describe('hostile and broken jobs in Redis', () => {
     expect(log.performed.map((p) => p.args[0]).sort()).toEqual(tags);
   });
 
+  it('keeps prioritized and scheduled jobs when the prioritized set holds the wrong type', async () => {
+    const logger = new CaptureLogger();
+    const prioritized = `${keys.waiting}:prioritized`;
+    await redis.set(prioritized, 'x');
+    // A job with a priority, due now: promoting it would write to the broken key.
+    const urgent = JSON.stringify({ ...JSON.parse(good('urgent')), priority: 9 });
+    await redis.zadd(keys.scheduled, Date.now() - 1_000, urgent);
+    await redis.rpush(keys.waiting, good('w1'));
+    const app = await apps.boot(options(logger), [JobLog, HostileWorker]);
+    await expect.poll(() => logger.find(/WRONGTYPE/, 'warn').length).toBeGreaterThan(0);
+    expect(await redis.zrange(keys.scheduled, '0', '-1')).toEqual([urgent]);
+    expect(await redis.llen(keys.waiting)).toBe(1);
+
+    await redis.del(prioritized);
+    const log = app.get(JobLog);
+    await log.untilCount(2, 'HostileWorker');
+    expect(log.performed.map((p) => p.args[0]).sort()).toEqual(['urgent', 'w1']);
+  });
+
+  it('runs a prioritized job whose mark was lost, and drops a mark whose job was lost', async () => {
+    const logger = new CaptureLogger();
+    const orphan = JSON.stringify({ ...JSON.parse(good('orphan')), priority: 4 });
+    await redis.zadd(`${keys.waiting}:prioritized`, 1, orphan);
+    await redis.rpush(keys.waiting, '*', good('plain'), '*');
+    const app = await apps.boot(options(logger), [JobLog, HostileWorker]);
+    const log = app.get(JobLog);
+    await log.untilCount(2, 'HostileWorker');
+    expect(log.performed.map((p) => p.args[0]).sort()).toEqual(['orphan', 'plain']);
+    await expect.poll(() => redis.llen(keys.waiting)).toBe(0);
+    expect(await redis.exists(`${keys.waiting}:prioritized`)).toBe(0);
+  });
+
   it('runs jobs once when the leases hash holds the wrong type, after it is fixed', async () => {
     const logger = new CaptureLogger();
     await redis.set(keys.leases, 'x');

@@ -102,6 +102,8 @@ export function keysOf(namespace: string, queue: string) {
     leases: `${waiting}:leases`,
     recoveries: `${waiting}:recoveries`,
     leaseSeq: `${waiting}:lease_seq`,
+    prioritized: `${waiting}:prioritized`,
+    prioritySeq: `${waiting}:priority_seq`,
     scheduled: `${waiting}:scheduled`,
     retry: `${waiting}:retry`,
     dead: `${waiting}:dead`,

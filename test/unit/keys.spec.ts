@@ -9,6 +9,8 @@ describe('queueKeys', () => {
       leases: 'my-app:queue:{default}:leases',
       recoveries: 'my-app:queue:{default}:recoveries',
       leaseSeq: 'my-app:queue:{default}:lease_seq',
+      prioritized: 'my-app:queue:{default}:prioritized',
+      prioritySeq: 'my-app:queue:{default}:priority_seq',
       scheduled: 'my-app:queue:{default}:scheduled',
       retry: 'my-app:queue:{default}:retry',
       dead: 'my-app:queue:{default}:dead',

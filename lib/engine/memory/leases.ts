@@ -4,10 +4,11 @@ import { historyKey, takeRecordKey, type QueueKeys } from '../keys.js';
 import type { Lease, TakeReply } from '../lease.js';
 import type { DeadSetBounds, Settlement, TakeRequest } from '../store.js';
 import { now } from './clock.js';
+import { PRIORITY_MARK, standIn } from '../priority.js';
 import { bury, setAsideDocument } from './dead-set.js';
 import type { MemoryDb } from './memory-db.js';
 
-// The lease scripts of lua/ (take-8, abandon-take-4, ack-3, renew-1, settle-5,
+// The lease scripts of lua/ (take-9, abandon-take-4, ack-3, renew-1, settle-5,
 // requeue-3, recover-5), step for step, over the memory keyspace: the same lease ids,
 // recovery counts keyed by sha1(payload), take records and dead-set documents. Each
 // header there is the contract; comments here only say where the port differs.
@@ -17,7 +18,7 @@ function digest(payload: string): string {
   return createHash('sha1').update(payload).digest('hex');
 }
 
-/** take-8.lua */
+/** take-9.lua */
 export function take(
   db: MemoryDb,
   keys: QueueKeys,
@@ -25,7 +26,20 @@ export function take(
   request: TakeRequest,
 ): TakeReply {
   db.del(takeRecordKey(keys, request.previous));
-  const jobs = db.lrange(keys.waiting, 0, request.count - 1);
+  const listed = db.lrange(keys.waiting, 0, request.count - 1);
+  const marks = listed.filter((job) => job === PRIORITY_MARK).length;
+  const wanted =
+    listed.length < request.count && db.exists(keys.prioritized)
+      ? marks + request.count - listed.length
+      : marks;
+  const prioritized =
+    wanted > 0 ? db.zrange(keys.prioritized, 0, wanted - 1).map(({ member }) => member) : [];
+  // Marks stand for the first prioritized jobs; those left over had no mark.
+  const jobs = standIn(listed, prioritized);
+  const standing = jobs.length - (listed.length - marks);
+  jobs.push(...prioritized.slice(standing));
+  db.dropHead(keys.waiting, listed.length);
+  if (prioritized.length > 0) db.zremRanks(keys.prioritized, 0, prioritized.length - 1);
   if (jobs.length === 0) return { leases: [], oversized: [] };
   const suspects = db.hlen(keys.recoveries) > 0;
   const at = now();
@@ -58,7 +72,6 @@ export function take(
       'set aside without running';
     bury(db, keys.dead, at, setAsideDocument('', queue, reason, at, job), request.dead);
   }
-  db.dropHead(keys.waiting, jobs.length);
   return { leases, oversized };
 }
 

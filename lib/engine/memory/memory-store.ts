@@ -8,10 +8,12 @@ import {
   type TakeRequest,
   type TakeResult,
   type TickClaim,
-  type UniquePush,
+  type JobPush,
 } from '../store.js';
 import { now } from './clock.js';
 import * as leases from './leases.js';
+import { PRIORITY_MARK, priorityOf, standIn } from '../priority.js';
+import { pushJob } from './push-job.js';
 import type { MemoryDb } from './memory-db.js';
 
 /**
@@ -70,14 +72,21 @@ export class MemoryStore implements FlumeStore {
 
   // --- Maintenance ---
 
-  /** promote-3.lua */
+  /** promote-5.lua */
   async promote(keys: QueueKeys, limit: number): Promise<{ moved: number; nextDueMs: number }> {
     const at = now();
     let moved = 0;
     let nextDueMs = -1;
     for (const setKey of [keys.scheduled, keys.retry]) {
       const due = this.db.zupTo(setKey, at, limit).map(({ member }) => member);
-      this.db.rpush(keys.waiting, due);
+      const priorities = due.map(priorityOf);
+      this.db.rpush(
+        keys.waiting,
+        due.filter((_, i) => priorities[i] === 0),
+      );
+      due.forEach((member, i) => {
+        if (priorities[i] > 0) pushJob(this.db, keys, member, priorities[i]);
+      });
       for (const member of due) this.db.zrem(setKey, member);
       moved += due.length;
       const [first] = this.db.zrange(setKey, 0, 0);
@@ -114,8 +123,8 @@ export class MemoryStore implements FlumeStore {
     this.db.zadd(keys.scheduled, Math.round(dueAt), payload);
   }
 
-  /** enqueue-unique-n.lua */
-  async pushUnique(keys: QueueKeys, jobs: readonly UniquePush[]): Promise<string[]> {
+  /** enqueue-n.lua */
+  async pushJobs(keys: QueueKeys, jobs: readonly JobPush[]): Promise<string[]> {
     return jobs.map((job) => {
       if (job.lock) {
         const lock = uniqueLockKey(keys, job.lock);
@@ -123,7 +132,7 @@ export class MemoryStore implements FlumeStore {
         if (holder !== undefined) return holder;
         this.db.set(lock, job.jid, job.ttlMs);
       }
-      if (job.dueAt === undefined) this.db.rpush(keys.waiting, [job.payload]);
+      if (job.dueAt === undefined) pushJob(this.db, keys, job.payload, job.priority ?? 0);
       else this.db.zadd(keys.scheduled, Math.round(job.dueAt), job.payload);
       return job.jid;
     });
@@ -182,7 +191,11 @@ export class MemoryStore implements FlumeStore {
 
   async findWaiting(keys: QueueKeys, jid: string): Promise<string | undefined> {
     const prefix = jidPrefix(jid);
-    return this.db.lrange(keys.waiting, 0, -1).find((payload) => payload.startsWith(prefix));
+    const prioritized = await this.findByJid(keys.prioritized, jid);
+    return (
+      prioritized ??
+      this.db.lrange(keys.waiting, 0, -1).find((payload) => payload.startsWith(prefix))
+    );
   }
 
   async findLeased(
@@ -229,7 +242,7 @@ export class MemoryStore implements FlumeStore {
     return this.db.zrange(setKey, 0, -1).find(({ member }) => member.startsWith(prefix))?.member;
   }
 
-  /** move-to-queue-2.lua */
+  /** move-to-queue-4.lua */
   async moveToQueue(
     from: string,
     keys: QueueKeys,
@@ -237,7 +250,7 @@ export class MemoryStore implements FlumeStore {
     payload: string,
   ): Promise<boolean> {
     if (!this.db.zrem(from, member)) return false;
-    this.db.rpush(keys.waiting, [payload]);
+    pushJob(this.db, keys, payload, priorityOf(payload));
     return true;
   }
 
@@ -252,7 +265,18 @@ export class MemoryStore implements FlumeStore {
   }
 
   async waitingRange(keys: QueueKeys, start: number, count: number): Promise<string[]> {
-    return this.db.lrange(keys.waiting, start, start + count - 1);
+    const listed = this.db.lrange(keys.waiting, start, start + count - 1);
+    const marks = listed.filter((job) => job === PRIORITY_MARK).length;
+    if (marks === 0) return listed;
+    const before =
+      start === 0
+        ? 0
+        : this.db.lrange(keys.waiting, 0, start - 1).filter((job) => job === PRIORITY_MARK).length;
+    const prioritized = this.db.zrange(keys.prioritized, before, before + marks - 1);
+    return standIn(
+      listed,
+      prioritized.map(({ member }) => member),
+    );
   }
 
   async leasedRange(

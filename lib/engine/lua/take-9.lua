@@ -13,6 +13,7 @@
   KEYS[7] record of this take (a key named by the caller's take token)
   KEYS[8] record of the caller's previous take, whose reply arrived: deleted here, so
           a taker leaves at most one record behind (and no extra round trip)
+  KEYS[9] prioritized sorted set (jobs with a priority; see includes/push-job.lua)
 
   ARGV[1] how many jobs to take at most (integer > 0)
   ARGV[2] lease length in ms
@@ -27,8 +28,14 @@
   was lost (the connection dropped after the script ran) hand exactly these jobs back
   with abandon-take-4.lua instead of leaving them leased to nobody until they expire.
 
-  Writes come before the jobs leave the list (LRANGE, then the writes, then LTRIM): a key
-  of the wrong type fails the script while every job is still waiting.
+  Jobs are taken in the order of the waiting list, where each PRIORITY_MARK stands for
+  the first job of the prioritized set at the time of the take. A mark whose job is gone
+  (the set was deleted by hand) is dropped; a job of the prioritized set without a mark
+  (the list was deleted by hand) is taken once the list has run out.
+
+  Writes come before the jobs leave the list and the set (LRANGE and ZRANGE, then the
+  writes, then LTRIM and ZREMRANGEBYRANK): a key of the wrong type fails the script while
+  every job is still waiting.
 
   Returns { first lease id, { index, recoveries, ... } for jobs handed back before after
   their worker stopped, { bytes, ... } of payloads set aside as too large, payload 1, ...,
@@ -36,10 +43,48 @@
 ]]
 --@include check-types
 --@include dead-set
+--@include push-job
 redis.call('DEL', KEYS[8])
 local count = tonumber(ARGV[1])
-local jobs = redis.call('LRANGE', KEYS[1], 0, count - 1)
+local listed = redis.call('LRANGE', KEYS[1], 0, count - 1)
+
+-- The prioritized jobs this take hands out: one per mark, and when the list ran out, any
+-- left without a mark (EXISTS first: a queue that uses no priorities pays one lookup).
+local marks = 0
+for _, job in ipairs(listed) do
+  if job == PRIORITY_MARK then
+    marks = marks + 1
+  end
+end
+local wanted = marks
+if #listed < count and redis.call('EXISTS', KEYS[9]) == 1 then
+  wanted = marks + count - #listed
+end
+local prioritized = {}
+if wanted > 0 then
+  prioritized = redis.call('ZRANGE', KEYS[9], 0, wanted - 1)
+end
+
+local jobs = listed
+if #prioritized > 0 or marks > 0 then
+  jobs = {}
+  local next_prioritized = 1
+  for _, job in ipairs(listed) do
+    if job ~= PRIORITY_MARK then
+      jobs[#jobs + 1] = job
+    elseif prioritized[next_prioritized] then
+      jobs[#jobs + 1] = prioritized[next_prioritized]
+      next_prioritized = next_prioritized + 1
+    end
+  end
+  for i = next_prioritized, #prioritized do
+    jobs[#jobs + 1] = prioritized[i]
+  end
+end
 if #jobs == 0 then
+  if #listed > 0 then
+    redis.call('LTRIM', KEYS[1], #listed, -1)
+  end
   return { 0, {}, {} }
 end
 local suspects = redis.call('HLEN', KEYS[5]) > 0
@@ -117,7 +162,10 @@ for _, job in ipairs(too_large) do
     '): set aside without running', now, job), ARGV[6], ARGV[7])
 end
 
-redis.call('LTRIM', KEYS[1], #jobs, -1)
+redis.call('LTRIM', KEYS[1], #listed, -1)
+if #prioritized > 0 then
+  redis.call('ZREMRANGEBYRANK', KEYS[9], 0, #prioritized - 1)
+end
 local reply = { first_id, recovered, sizes }
 for i, job in ipairs(leased) do
   reply[i + 3] = job

@@ -1,0 +1,63 @@
+--[[
+  Moves scheduled and retry jobs that are due to the tail of their queue (a job with a
+  priority to the prioritized set, see includes/push-job.lua). Atomic, so when many
+  instances run it at once each job is moved exactly once.
+
+  KEYS[1] scheduled sorted set
+  KEYS[2] retry sorted set
+  KEYS[3] waiting list
+  KEYS[4] prioritized sorted set
+  KEYS[5] priority sequence counter
+
+  ARGV[1] most jobs moved per set per call
+
+  Returns { jobs moved, ms until the next job is due or -1 when none is waiting }.
+]]
+--@include check-types
+--@include push-job
+local now = redis.call('TIME')
+local now_ms = now[1] * 1000 + math.floor(now[2] / 1000)
+local moved = 0
+local next_due = -1
+
+for i = 1, 2 do
+  local due = redis.call('ZRANGEBYSCORE', KEYS[i], '-inf', now_ms, 'LIMIT', 0, tonumber(ARGV[1]))
+  if #due > 0 then
+    -- Plain jobs keep the chunked RPUSH; jobs with a priority are pushed one by one,
+    -- after the key types were checked (nothing leaves the set when a push would fail).
+    local plain = {}
+    local prioritized = {}
+    for _, job in ipairs(due) do
+      local priority = priority_of(job)
+      if priority > 0 then
+        prioritized[#prioritized + 1] = { job, priority }
+      else
+        plain[#plain + 1] = job
+      end
+    end
+    if #prioritized > 0 then
+      local err = check_push_types(KEYS[3], KEYS[4], KEYS[5])
+      if err then
+        return err
+      end
+    end
+    for j = 1, #plain, 1000 do
+      redis.call('RPUSH', KEYS[3], unpack(plain, j, math.min(j + 999, #plain)))
+    end
+    for _, job in ipairs(prioritized) do
+      push_job(KEYS[3], KEYS[4], KEYS[5], job[1], job[2])
+    end
+    for j = 1, #due, 1000 do
+      redis.call('ZREM', KEYS[i], unpack(due, j, math.min(j + 999, #due)))
+    end
+    moved = moved + #due
+  end
+  local first = redis.call('ZRANGE', KEYS[i], 0, 0, 'WITHSCORES')
+  if first[2] then
+    local wait = math.max(0, tonumber(first[2]) - now_ms)
+    if next_due < 0 or wait < next_due then
+      next_due = wait
+    end
+  end
+end
+return { moved, next_due }

@@ -1,0 +1,71 @@
+import { describe } from './describe.js';
+import { FlumePayloadError } from './errors/index.js';
+
+// Job priorities. A job with a priority waits in its queue's prioritized set and stands
+// in the waiting list as one PRIORITY_MARK at the head; the take hands out, for each
+// mark, the first job of the set. lua/includes/push-job.lua is the contract; the memory
+// store and the inspector's pages follow it from here.
+
+/** What stands in the waiting list for one job of the prioritized set. */
+export const PRIORITY_MARK = '*';
+
+/** Highest priority a job may have; 0 (the default) is none. */
+export const MAX_PRIORITY = 100;
+
+/** 2^40 sequence numbers per priority: a score stays exact in a double up to 2^53. */
+const PRIORITY_STEP = 2 ** 40;
+
+/** The score of a job of `priority` pushed as number `seq`: lowest is taken first. */
+export function priorityScore(priority: number, seq: number): number {
+  return (MAX_PRIORITY - priority) * PRIORITY_STEP + seq;
+}
+
+/**
+ * Checks the `priority` option: an integer from 0 to MAX_PRIORITY. Returns it (0 when
+ * left out); throws a FlumePayloadError that says what is allowed otherwise.
+ */
+export function checkPriority(value: unknown): number {
+  if (value === undefined) return 0;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_PRIORITY) {
+    throw new FlumePayloadError(
+      `priority must be an integer from 0 (the default) to ${MAX_PRIORITY}, ` +
+        `higher runs first, got: ${describe(value)}`,
+    );
+  }
+  return value;
+}
+
+/**
+ * The priority a stored payload asks for (as priority_of in push-job.lua): 1 to
+ * MAX_PRIORITY, or 0 for none, or a payload that cannot be read.
+ */
+export function priorityOf(payload: string): number {
+  if (!payload.includes('"priority":')) return 0;
+  let job: unknown;
+  try {
+    job = JSON.parse(payload);
+  } catch {
+    return 0;
+  }
+  const priority = (job as { priority?: unknown } | null)?.priority;
+  return typeof priority === 'number' &&
+    Number.isInteger(priority) &&
+    priority >= 1 &&
+    priority <= MAX_PRIORITY
+    ? priority
+    : 0;
+}
+
+/**
+ * A page of the waiting list as jobs: each mark replaced by the next of `prioritized`
+ * (the jobs the marks stand for, in order); a mark whose job is gone is left out.
+ */
+export function standIn(listed: readonly string[], prioritized: readonly string[]): string[] {
+  const jobs: string[] = [];
+  let next = 0;
+  for (const job of listed) {
+    if (job !== PRIORITY_MARK) jobs.push(job);
+    else if (next < prioritized.length) jobs.push(prioritized[next++]);
+  }
+  return jobs;
+}
