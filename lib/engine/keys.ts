@@ -41,12 +41,12 @@ export interface QueueKeys {
   readonly periodicPaused: string;
 }
 
-/** Record of one take (see take-8.lua), named by the taker's token; same hash tag as its queue. */
+/** Record of one take (see take-9.lua), named by the taker's token; same hash tag as its queue. */
 export function takeRecordKey(keys: QueueKeys, token: string): string {
   return `${keys.waiting}:take:${token}`;
 }
 
-/** Lock of a unique job (see enqueue-unique-n.lua); same hash tag as its queue. */
+/** Lock of a unique job (see enqueue-n.lua); same hash tag as its queue. */
 export function uniqueLockKey(keys: QueueKeys, key: string): string {
   return `${keys.waiting}:unique:${key}`;
 }

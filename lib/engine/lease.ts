@@ -26,7 +26,7 @@ export interface TakeReply {
 const NOTHING: TakeReply = { leases: [], oversized: [] };
 
 /**
- * Reads the reply of take-8.lua: `[first id, [index, recoveries, ...], [bytes, ...],
+ * Reads the reply of take-9.lua: `[first id, [index, recoveries, ...], [bytes, ...],
  * payload 1, ..., payload n]`, payload i leased under id first + i - 1.
  */
 export function parseTakeReply(reply: unknown): TakeReply {
