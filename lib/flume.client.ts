@@ -203,6 +203,7 @@ export class FlumeClient {
       const context = job.context ?? opts.context;
       const unique = job.unique ?? opts.unique;
       const priority = job.priority ?? opts.priority;
+      const group = job.group ?? opts.group;
       return {
         queue,
         worker: target.name,
@@ -211,6 +212,7 @@ export class FlumeClient {
         context,
         unique,
         priority,
+        group,
       };
     });
     return this.write(queue, newJobs, (traced) => this.sink.bulkEnqueue(queue, traced));
@@ -253,6 +255,7 @@ export class FlumeClient {
       context: opts?.context,
       unique: opts?.unique,
       priority: opts?.priority,
+      group: opts?.group,
     };
   }
 

@@ -12,6 +12,7 @@ import {
   type PageRequest,
   type QueueHistory,
   type QueueStats,
+  type GroupStats,
 } from './engine/index.js';
 import { FLUME_ENGINE } from './flume.constants.js';
 
@@ -44,6 +45,28 @@ export class FlumeInspector {
   async periodic(): Promise<PeriodicStatus[]> {
     const engine = this.engine;
     return engine.send('did not list the periodic jobs', () => engine.periodic.list());
+  }
+
+  /**
+   * The groups of `queue` (see the enqueue option `group`) that have waiting or running
+   * jobs, or are paused, by name: how many of their jobs wait and run (across every
+   * instance), and whether they are paused.
+   */
+  async groups(queue: string): Promise<GroupStats[]> {
+    return this.engine.inspector.groups(queue);
+  }
+
+  /**
+   * Pauses group `group` of `queue` for every instance: its jobs wait (the other groups'
+   * jobs and the jobs of no group keep running) until `resumeGroup`. Running jobs finish.
+   */
+  async pauseGroup(queue: string, group: string): Promise<void> {
+    return this.engine.inspector.setGroupPaused(queue, group, true);
+  }
+
+  /** Lets the jobs of group `group` of `queue` start again, on every instance. */
+  async resumeGroup(queue: string, group: string): Promise<void> {
+    return this.engine.inspector.setGroupPaused(queue, group, false);
   }
 
   /**

@@ -71,6 +71,7 @@ export {
   type QueueHistory,
   type PauseOptions,
   type QueueStats,
+  type GroupStats,
   type FlumeConnectionOptions,
   type FlumeMemoryConnection,
   type FlumePipelineOptions,

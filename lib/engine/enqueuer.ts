@@ -14,8 +14,8 @@ const BULK_CHUNK = 5_000;
  * Writes new jobs. A job is validated and encoded before anything is sent, and each
  * call is one round trip: RPUSH for a job that can run now (shared by the enqueues to
  * its queue made in the same turn, see PushCoalescer), ZADD for a job due later, one
- * script for unique jobs (each job added together with its lock, or not at all) and
- * jobs with a priority.
+ * script for unique jobs (each job added together with its lock, or not at all), jobs
+ * with a priority and grouped jobs.
  */
 export class Enqueuer implements JobSink {
   private readonly pushes = new PushCoalescer((keys, payloads) =>
@@ -33,7 +33,7 @@ export class Enqueuer implements JobSink {
   async enqueue(job: NewJob): Promise<string> {
     const keys = this.keysOf(job.queue);
     const encoded = this.encode(job);
-    if (encoded.unique || encoded.priority > 0) {
+    if (encoded.unique || encoded.priority > 0 || encoded.group !== undefined) {
       return (await this.enqueueScripted(job.queue, [encoded]))[0];
     }
     await this.pushes.push(keys, encoded.payload);
@@ -49,7 +49,7 @@ export class Enqueuer implements JobSink {
     if (dueAt <= Date.now()) return this.enqueue(job);
     const keys = this.keysOf(job.queue);
     const encoded = this.encode(job);
-    // A scheduled job keeps its priority in its payload: promoting it reads it there.
+    // A scheduled job keeps its priority and group in its payload, read when it is due.
     if (encoded.unique) return (await this.enqueueScripted(job.queue, [encoded], dueAt))[0];
     await this.send(() => this.store.schedule(keys, encoded.payload, dueAt));
     this.emit(job.queue, [encoded.payload]);
@@ -61,7 +61,7 @@ export class Enqueuer implements JobSink {
     const keys = this.keysOf(queue);
     const encoded = encodeBulk(jobs, this.options.maxPayloadBytes);
     if (encoded.length === 0) return [];
-    if (encoded.some((job) => job.unique || job.priority > 0)) {
+    if (encoded.some((job) => job.unique || job.priority > 0 || job.group !== undefined)) {
       return this.enqueueScripted(queue, encoded);
     }
     const payloads = encoded.map((job) => job.payload);
@@ -71,7 +71,7 @@ export class Enqueuer implements JobSink {
   }
 
   /**
-   * Adds unique jobs and jobs with a priority (and the plain jobs of the same bulk, in
+   * Adds unique, prioritized and grouped jobs (and the plain jobs of the same bulk, in
    * order) in one script: each unique job only while no equal job holds its lock.
    * Resolves to, per job, the id of the job that holds its lock (its own when added).
    */
@@ -88,6 +88,7 @@ export class Enqueuer implements JobSink {
       ttlMs: job.unique?.ttlMs ?? 0,
       dueAt,
       priority: job.priority,
+      group: job.group,
     }));
     const ids = await this.send(() => this.store.pushJobs(keys, pushes));
     const added = jobs.filter((job, i) => ids[i] === job.jid).map((job) => job.payload);

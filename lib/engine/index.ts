@@ -16,6 +16,7 @@ export type {
   QueueStats,
 } from './inspector.js';
 export type { FlumeProcess, FlumeProcessPipeline } from './processes.js';
+export type { GroupStats } from './store.js';
 export type { FlumeLogger } from './logger.js';
 export { SILENT_LOGGER } from './logger.js';
 export {

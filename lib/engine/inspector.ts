@@ -25,7 +25,8 @@ import {
 import type { Job } from './job.js';
 import { decodeJob, encodeJob } from './payload.js';
 import { parseHeartbeat, type FlumeProcess, type Heartbeat } from './processes.js';
-import type { FlumeStore, QueueStats } from './store.js';
+import { checkGroup } from './groups.js';
+import type { FlumeStore, GroupStats, QueueStats } from './store.js';
 
 export type { JobListName, JobPage, JobSetName, ListedJob, PageRequest, QueueHistory, QueueStats };
 
@@ -311,6 +312,20 @@ export class Inspector {
       );
     }
     return this.keysOf(queue)[set];
+  }
+
+  /** The groups of `queue` with waiting or running jobs, or paused, by name. */
+  async groups(queue: string): Promise<GroupStats[]> {
+    const keys = this.keysOf(queue);
+    return this.send(() => this.store.groups(keys));
+  }
+
+  /** Pauses (or resumes) group `group` of `queue` for every instance. */
+  async setGroupPaused(queue: string, group: string, paused: boolean): Promise<void> {
+    const keys = this.keysOf(queue);
+    const name = checkGroup(group);
+    if (name === undefined) throw new FlumePayloadError('Expected a group name, got: undefined');
+    await this.send(() => this.store.setGroupPaused(keys, name, paused));
   }
 
   private keysOf(queue: string): QueueKeys {

@@ -3,7 +3,7 @@ import type { Instrumentation } from './instrumentation.js';
 import type { QueueKeys } from './keys.js';
 import type { TakeReply } from './lease.js';
 import type { RateLimiter } from './rate-limiter.js';
-import type { DeadSetBounds, FlumeStore, TakeResult } from './store.js';
+import type { DeadSetBounds, FlumeStore, GroupLimits, TakeResult } from './store.js';
 import { uniqueToken } from './unique-token.js';
 
 /**
@@ -26,6 +26,9 @@ export interface JobTakerDeps {
   acker: Acker;
   /** Set when the pipeline publishes events. */
   instrumentation?: Instrumentation;
+  /** The pipeline's group limits, if it sets any. */
+  groups?: GroupLimits;
+  globalConcurrency?: number;
 }
 
 /** How long Redis keeps the record of a take: ample for a reconnection to ask for it. */
@@ -87,6 +90,8 @@ export class JobTaker {
         maxPayloadBytes: this.deps.maxPayloadBytes,
         dead: this.deps.dead,
         acks,
+        groups: this.deps.groups,
+        globalConcurrency: this.deps.globalConcurrency,
       });
     } catch (err) {
       this.unconfirmed = token;
@@ -104,7 +109,13 @@ export class JobTaker {
       void permit.beforeStart(leases.length);
     }
     if (leases.length > 0) this.emitDequeue(reply, Date.now() - started);
-    return { kind: 'taken', asked: wanted, leases, oversized: reply.oversized };
+    return {
+      kind: 'taken',
+      asked: wanted,
+      leases,
+      oversized: reply.oversized,
+      blockedMs: reply.blockedMs,
+    };
   }
 
   private emitDequeue({ leases }: TakeReply, latencyMs: number): void {

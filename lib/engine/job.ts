@@ -29,6 +29,8 @@ export interface Job {
   error_backtrace?: string;
   /** 1 to 100 for a job enqueued with a priority (taken first); absent for none. */
   priority?: number;
+  /** The group the job was enqueued in (see the `group` option); absent for none. */
+  group?: string;
   /** Set for a unique job: the lock it holds, and when the lock is released. */
   unique?: UniqueLock;
   /**

@@ -18,6 +18,20 @@ export interface QueueKeys {
   readonly prioritized: string;
   /** Counter that orders the jobs of one priority in `prioritized`. */
   readonly prioritySeq: string;
+  /**
+   * List of the groups that have waiting jobs, each once, in the order the take serves
+   * them (round robin; see lua/includes/groups.lua). A group's jobs wait in
+   * `groupKey(keys, group)`, each standing in the waiting list as one GROUP_MARK.
+   */
+  readonly groups: string;
+  /** Hash of lease id -> group, for leases of grouped jobs: what counts a group's running jobs. */
+  readonly groupLeases: string;
+  /** Hash of group -> "1" while the group is paused for every instance. */
+  readonly groupsPaused: string;
+  /** What the key of a group's waiting list starts with (the group's name follows). */
+  readonly groupPrefix: string;
+  /** What the key of a group's rate-limit window starts with (the group's name follows). */
+  readonly groupLimitPrefix: string;
   /** Sorted set of leased jobs; member = lease id, score = lease deadline (ms). */
   readonly processing: string;
   /** Hash of lease id -> payload of each leased job: the payload is stored once, at take. */
@@ -49,6 +63,16 @@ export function takeRecordKey(keys: QueueKeys, token: string): string {
 /** Lock of a unique job (see enqueue-n.lua); same hash tag as its queue. */
 export function uniqueLockKey(keys: QueueKeys, key: string): string {
   return `${keys.waiting}:unique:${key}`;
+}
+
+/** List of the waiting jobs of group `group` (see QueueKeys.groups); same hash tag as its queue. */
+export function groupKey(keys: QueueKeys, group: string): string {
+  return `${keys.groupPrefix}${group}`;
+}
+
+/** Sliding window of group `group`'s rate limit (sorted set of lease ids by start time, ms). */
+export function groupLimitKey(keys: QueueKeys, group: string): string {
+  return `${keys.groupLimitPrefix}${group}`;
 }
 
 /** Sliding window of a rate limit; its own hash tag, as pipelines of many queues may share it. */
@@ -104,6 +128,11 @@ export function queueKeys(namespace: string, queue: string): QueueKeys {
     leaseSeq: `${base}:lease_seq`,
     prioritized: `${base}:prioritized`,
     prioritySeq: `${base}:priority_seq`,
+    groups: `${base}:groups`,
+    groupLeases: `${base}:group_leases`,
+    groupsPaused: `${base}:groups_paused`,
+    groupPrefix: `${base}:group:`,
+    groupLimitPrefix: `${base}:group_limit:`,
     scheduled: `${base}:scheduled`,
     retry: `${base}:retry`,
     dead: `${base}:dead`,

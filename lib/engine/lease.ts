@@ -21,22 +21,32 @@ export interface TakeReply {
   leases: Lease[];
   /** Sizes (bytes) of payloads over `maxPayloadBytes`, moved to the dead set unrun. */
   oversized: number[];
+  /**
+   * Set when jobs wait that a limit (`globalConcurrency`, a group's concurrency or rate
+   * limit, a paused group) keeps from starting now: ms until a group's rate window lets
+   * one start, or 0 when it takes a running job to end.
+   */
+  blockedMs?: number;
 }
 
 const NOTHING: TakeReply = { leases: [], oversized: [] };
 
 /**
- * Reads the reply of take-9.lua: `[first id, [index, recoveries, ...], [bytes, ...],
- * payload 1, ..., payload n]`, payload i leased under id first + i - 1.
+ * Reads the reply of take-12.lua: `[first id, [index, recoveries, ...], [bytes, ...],
+ * blocked, payload 1, ..., payload n]`, payload i leased under id first + i - 1.
  */
 export function parseTakeReply(reply: unknown): TakeReply {
-  const [first, recovered, oversized, ...payloads] = reply as [
+  const [first, recovered, oversized, blocked, ...payloads] = reply as [
     number,
     number[],
     number[],
+    number,
     ...string[],
   ];
-  if (payloads.length === 0 && oversized.length === 0) return NOTHING;
+  const blockedMs = blocked >= 0 ? blocked : undefined;
+  if (payloads.length === 0 && oversized.length === 0) {
+    return blockedMs === undefined ? NOTHING : { ...NOTHING, blockedMs };
+  }
   const times = new Map<number, number>();
   for (let i = 0; i < recovered.length; i += 2) times.set(recovered[i], recovered[i + 1]);
   const leases = payloads.map((payload, i) => ({
@@ -44,5 +54,5 @@ export function parseTakeReply(reply: unknown): TakeReply {
     payload,
     recoveries: times.get(i + 1) ?? 0,
   }));
-  return { leases, oversized };
+  return blockedMs === undefined ? { leases, oversized } : { leases, oversized, blockedMs };
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { describe } from './describe.js';
 import { FlumePayloadError } from './errors/index.js';
 import { unixSeconds, type Job } from './job.js';
+import { checkGroup } from './groups.js';
 import { checkPriority } from './priority.js';
 import { resolveUnique, type ResolvedUnique } from './unique.js';
 
@@ -70,6 +71,8 @@ export interface NewJob {
   unique?: unknown;
   /** The `priority` option as given; checked by checkPriority. */
   priority?: unknown;
+  /** The `group` option as given; checked by checkGroup. */
+  group?: unknown;
 }
 
 /** A new job, checked and encoded. */
@@ -80,6 +83,8 @@ export interface EncodedNewJob {
   unique?: ResolvedUnique;
   /** 1 to MAX_PRIORITY for a job with a priority; 0 for none. */
   priority: number;
+  /** The job's group, if it has one. */
+  group?: string;
 }
 
 /**
@@ -101,6 +106,13 @@ export function encodeNewJob(job: NewJob, now = Date.now(), maxBytes = Infinity)
     assertJsonSafe(job.context, 'context');
   }
   const priority = checkPriority(job.priority);
+  const group = checkGroup(job.group);
+  if (group !== undefined && priority > 0) {
+    throw new FlumePayloadError(
+      `A job cannot have both a group and a priority (got group ${JSON.stringify(group)}, ` +
+        `priority ${priority}): within a group, jobs run in their order. Leave one out.`,
+    );
+  }
   const jid = randomUUID();
   const stored: Job = {
     jid,
@@ -113,6 +125,7 @@ export function encodeNewJob(job: NewJob, now = Date.now(), maxBytes = Infinity)
   };
   if (job.context !== undefined) stored.context = job.context;
   if (priority > 0) stored.priority = priority;
+  if (group !== undefined) stored.group = group;
   // Checked before anything else is built, and keyed by what the caller asked for.
   const unique =
     job.unique === undefined || job.unique === false
@@ -128,7 +141,7 @@ export function encodeNewJob(job: NewJob, now = Date.now(), maxBytes = Infinity)
         'Store large data elsewhere (a database, object storage) and pass its id.',
     );
   }
-  return { jid, payload, unique, priority };
+  return { jid, payload, unique, priority, group };
 }
 
 /** A trace context carrier as stored: its string entries only. */

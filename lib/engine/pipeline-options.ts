@@ -18,6 +18,20 @@ export interface FlumePipelineOptions {
   rateLimitScale?: number;
   /** Pipelines with the same key share one rate limit. Default: the queue name. */
   rateLimitKey?: string;
+  /**
+   * Most jobs of one group (see the enqueue option `group`) running at once, across every
+   * instance that runs the queue. Default: no limit.
+   */
+  groupConcurrency?: number;
+  /** With `groupRateLimitScale`: at most this many jobs of one group start in any window. */
+  groupRateLimitCount?: number;
+  /** Window of the per-group rate limit, ms. */
+  groupRateLimitScale?: number;
+  /**
+   * Most jobs of the queue running at once across every instance, however many run its
+   * pipeline (`maxDemand` bounds one process). Default: no limit.
+   */
+  globalConcurrency?: number;
   /** Hands every worker of this pipeline arrays of up to this many jobs' args (see @Batch). */
   batchSize?: number;
   /** Publish events for this pipeline (see FLUME_CHANNELS). Default: the module's `instrument`. */
@@ -30,6 +44,9 @@ export interface ResolvedPipeline {
   queue: string;
   maxDemand: number;
   rateLimit?: { count: number; scaleMs: number; key: string };
+  /** The group limits (0: none); undefined when the pipeline sets none. */
+  groups?: { concurrency: number; rateCount: number; rateWindowMs: number };
+  globalConcurrency?: number;
   batchSize?: number;
   instrument: boolean;
 }
@@ -41,6 +58,10 @@ const PIPELINE_OPTIONS = [
   'rateLimitCount',
   'rateLimitScale',
   'rateLimitKey',
+  'groupConcurrency',
+  'groupRateLimitCount',
+  'groupRateLimitScale',
+  'globalConcurrency',
   'batchSize',
   'instrument',
 ];
@@ -71,6 +92,26 @@ function resolveRateLimit(
     keyNameProblem(v) ? `a string without braces or whitespace` : undefined,
   );
   return { count, scaleMs, key };
+}
+
+function resolveGroupLimits(
+  owner: string,
+  raw: Record<string, unknown>,
+): ResolvedPipeline['groups'] {
+  const { groupConcurrency, groupRateLimitCount, groupRateLimitScale } = raw;
+  if ((groupRateLimitCount === undefined) !== (groupRateLimitScale === undefined)) {
+    throw new FlumeConfigError(
+      `Invalid group rate limit${owner}: set both groupRateLimitCount (jobs) and ` +
+        `groupRateLimitScale (ms), got: groupRateLimitCount ${describe(groupRateLimitCount)}, ` +
+        `groupRateLimitScale ${describe(groupRateLimitScale)}`,
+    );
+  }
+  if (groupConcurrency === undefined && groupRateLimitCount === undefined) return undefined;
+  return {
+    concurrency: option(owner, 'groupConcurrency', groupConcurrency, 0, integerAtLeast(1)),
+    rateCount: option(owner, 'groupRateLimitCount', groupRateLimitCount, 0, integerAtLeast(1)),
+    rateWindowMs: option(owner, 'groupRateLimitScale', groupRateLimitScale, 0, integerAtLeast(1)),
+  };
 }
 
 /** Validates `pipelines` and applies their defaults; throws FlumeConfigError. */
@@ -120,6 +161,14 @@ export function resolvePipelines(raw: unknown, instrument: boolean): ResolvedPip
       queue: queue as string,
       maxDemand: option(owner, 'maxDemand', maxDemand, DEFAULTS.maxDemand, integerAtLeast(1)),
       rateLimit: resolveRateLimit(owner, queue as string, fields),
+      groups: resolveGroupLimits(owner, fields),
+      globalConcurrency: option<number | undefined>(
+        owner,
+        'globalConcurrency',
+        fields.globalConcurrency,
+        undefined,
+        integerAtLeast(1),
+      ),
       batchSize: option<number | undefined>(
         owner,
         'batchSize',

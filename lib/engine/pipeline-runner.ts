@@ -26,6 +26,13 @@ const SUSPECT_AFTER_RECOVERIES = 2;
 const IDLE_BLOCK_SECONDS = 5;
 
 /**
+ * Longest wait of a pipeline whose jobs a limit across instances holds (globalConcurrency,
+ * a group's concurrency, a paused group): a job of its own that ends wakes it at once, a
+ * job that ends in another process is noticed at the next take, this long at most.
+ */
+export const BLOCKED_RETAKE_MS = 100;
+
+/**
  * After a take that emptied the queue having found two jobs or more, the next take
  * waits this long after it (ms): under load, jobs arriving one by one then go out about
  * eight per take (at 2,000 jobs/s) instead of a take and a wake-up each. After a take
@@ -112,6 +119,8 @@ export class PipelineRunner {
         ),
       acker: this.acker,
       instrumentation: this.instrumentation,
+      groups: pipeline.groups,
+      globalConcurrency: pipeline.globalConcurrency,
     });
     this.scheduler = new Scheduler(store, this.keys, options.schedulerPollInterval, logger);
     this.recoverer = new Recoverer(
@@ -331,6 +340,27 @@ export class PipelineRunner {
       } else if (outcome.leases.length > 0) {
         this.dispatch(outcome);
       }
+      if (drained && outcome.blockedMs !== undefined && !signal.aborted) {
+        // Jobs wait that may not start yet: the list is not empty, so a wait for jobs
+        // would return at once. Take again when a job of ours ends, or a rate window
+        // opens, or after BLOCKED_RETAKE_MS (a job ended elsewhere).
+        const waitMs = Math.min(outcome.blockedMs || BLOCKED_RETAKE_MS, BLOCKED_RETAKE_MS);
+        await this.untilSlotOrDelay(waitMs, signal);
+        drained = false;
+      }
+    }
+  }
+
+  /** Resolves when a job of this pipeline ends (or it pauses), or after `ms`. */
+  private async untilSlotOrDelay(ms: number, signal: AbortSignal): Promise<void> {
+    const stop = new AbortController();
+    const abort = () => stop.abort();
+    signal.addEventListener('abort', abort, { once: true });
+    try {
+      await Promise.race([this.wake.wait(), delay(ms, stop.signal)]);
+    } finally {
+      stop.abort();
+      signal.removeEventListener('abort', abort);
     }
   }
 

@@ -1,6 +1,7 @@
 import type { RedisClient } from './connection.js';
 import { HISTORY_KEPT_MS, minuteOf } from './history.js';
 import {
+  groupKey,
   historyKey,
   takeRecordKey,
   uniqueLockKey,
@@ -13,6 +14,7 @@ import { Scripts } from './scripts.js';
 import type {
   DeadSetBounds,
   FlumeStore,
+  GroupStats,
   QueueStats,
   Settlement,
   TakeRequest,
@@ -37,7 +39,7 @@ export class RedisStore implements FlumeStore {
   // --- Taking and settling leased jobs (the pipelines' hot path) ---
 
   /**
-   * Leases up to `count` waiting jobs, in queue order, in one round trip (take-9.lua).
+   * Leases up to `count` waiting jobs, in queue order, in one round trip (take-12.lua).
    * `request.acks` are ended first (ack-3.lua), sent in the same write: one wake-up of
    * Redis for both. Rejects when the take fails.
    */
@@ -53,6 +55,9 @@ export class RedisStore implements FlumeStore {
         takeRecordKey(keys, request.token),
         takeRecordKey(keys, request.previous),
         keys.prioritized,
+        keys.groups,
+        keys.groupLeases,
+        keys.groupsPaused,
       ],
       [
         request.count,
@@ -62,6 +67,12 @@ export class RedisStore implements FlumeStore {
         queue,
         request.dead.maxJobs,
         request.dead.maxAgeMs,
+        keys.groupPrefix,
+        keys.groupLimitPrefix,
+        request.groups?.concurrency ?? 0,
+        request.groups?.rateCount ?? 0,
+        request.groups?.rateWindowMs ?? 0,
+        request.globalConcurrency ?? 0,
       ],
     ];
     if (!request.acks?.length) return parseTakeReply(await this.scripts.run('flumeTake', ...take));
@@ -255,11 +266,18 @@ export class RedisStore implements FlumeStore {
       job.payload,
       Math.round(job.dueAt ?? 0),
       job.priority ?? 0,
+      job.group ?? '',
     ]);
     return (await this.scripts.run(
       'flumeEnqueue',
-      [scheduled ? keys.scheduled : keys.waiting, keys.prioritized, keys.prioritySeq, ...locks],
-      [scheduled ? 'zset' : 'list', ...args],
+      [
+        scheduled ? keys.scheduled : keys.waiting,
+        keys.prioritized,
+        keys.prioritySeq,
+        keys.groups,
+        ...locks,
+      ],
+      [scheduled ? 'zset' : 'list', keys.groupPrefix, ...args],
     )) as string[];
   }
 
@@ -313,6 +331,41 @@ export class RedisStore implements FlumeStore {
   async setPeriodicPaused(keys: QueueKeys, name: string, paused: boolean): Promise<void> {
     if (paused) await this.redis.hset(keys.periodicPaused, name, '1');
     else await this.redis.hdel(keys.periodicPaused, name);
+  }
+
+  // --- Groups ---
+
+  /**
+   * The groups of a queue with waiting or running jobs, or paused: the groups list, the
+   * group leases of the processing set, and the paused groups (one slot: one pipeline).
+   */
+  async groups(keys: QueueKeys): Promise<GroupStats[]> {
+    const [listed, ids, paused] = await Promise.all([
+      this.redis.lrange(keys.groups, 0, -1),
+      this.redis.zrange(keys.processing, '0', '-1'),
+      this.redis.hkeys(keys.groupsPaused),
+    ]);
+    const running = new Map<string, number>();
+    for (let i = 0; i < ids.length; i += 1_000) {
+      const groups = await this.redis.hmget(keys.groupLeases, ...ids.slice(i, i + 1_000));
+      for (const group of groups)
+        if (group !== null) running.set(group, (running.get(group) ?? 0) + 1);
+    }
+    const names = [...new Set([...listed, ...running.keys(), ...paused])].sort();
+    const waiting = await Promise.all(names.map((group) => this.redis.llen(groupKey(keys, group))));
+    const pausedSet = new Set(paused);
+    return names.map((group, i) => ({
+      group,
+      waiting: waiting[i],
+      running: running.get(group) ?? 0,
+      paused: pausedSet.has(group),
+    }));
+  }
+
+  /** Pauses (or resumes) group `group` for every instance: the take skips its jobs. */
+  async setGroupPaused(keys: QueueKeys, group: string, paused: boolean): Promise<void> {
+    if (paused) await this.redis.hset(keys.groupsPaused, group, '1');
+    else await this.redis.hdel(keys.groupsPaused, group);
   }
 
   /** Files a job to run at `dueAt` (ms since the epoch). */

@@ -3,7 +3,7 @@ import type { RedisClient } from './connection.js';
 
 /** The Lua scripts, by file name; the number in the name is how many KEYS it takes. */
 const SCRIPTS = {
-  flumeTake: 'take-9.lua',
+  flumeTake: 'take-12.lua',
   flumeAbandonTake: 'abandon-take-4.lua',
   flumeAck: 'ack-4.lua',
   flumeSettle: 'settle-6.lua',

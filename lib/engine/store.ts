@@ -26,6 +26,8 @@ export interface JobPush {
   dueAt?: number;
   /** 1..MAX_PRIORITY: taken before the jobs without one (see priority.ts); none: 0. */
   priority?: number;
+  /** The job's group (see lua/includes/groups.lua); none: a job of no group. */
+  group?: string;
 }
 
 /** One tick of a periodic job, for claimTick. */
@@ -68,6 +70,27 @@ export interface TakeRequest {
   dead: DeadSetBounds;
   /** Leases of jobs that succeeded, ended (as `ack` does) just before the take. */
   acks?: readonly string[];
+  /** Limits of the queue's groups, across instances (0: none). */
+  groups?: GroupLimits;
+  /** Most jobs of the queue running at once, across instances (0 or none: no limit). */
+  globalConcurrency?: number;
+}
+
+/** Limits each group of a queue is held to (0: no limit). */
+export interface GroupLimits {
+  /** Most jobs of one group running at once. */
+  concurrency: number;
+  /** Most jobs of one group started in any window of `rateWindowMs`. */
+  rateCount: number;
+  rateWindowMs: number;
+}
+
+/** A group of a queue, as the inspector lists it. */
+export interface GroupStats {
+  group: string;
+  waiting: number;
+  running: number;
+  paused: boolean;
 }
 
 /** A take's reply, and whether the acknowledgements sent with it failed. */
@@ -166,6 +189,13 @@ export interface FlumeStore {
   ): Promise<{ lastTick?: number; paused: boolean }[]>;
   /** Pauses (or resumes) periodic job `name` for every instance. */
   setPeriodicPaused(keys: QueueKeys, name: string, paused: boolean): Promise<void>;
+
+  // --- Groups ---
+
+  /** The groups of a queue that have waiting or running jobs, or are paused. */
+  groups(keys: QueueKeys): Promise<GroupStats[]>;
+  /** Pauses (or resumes) group `group` of a queue for every instance. */
+  setGroupPaused(keys: QueueKeys, group: string, paused: boolean): Promise<void>;
 
   // --- Inspection ---
 

@@ -20,6 +20,14 @@ export interface EnqueueOptions {
    * head of the queue whatever its priority.
    */
   priority?: number;
+  /**
+   * The job's group (a tenant id, say: at most 200 bytes, no braces or whitespace).
+   * Within a queue, jobs of different groups are taken in turn (round robin), so a group
+   * with a huge backlog gets its share and no more; jobs of one group keep their order.
+   * The pipeline options `groupConcurrency` and `groupRateLimitCount` /
+   * `groupRateLimitScale` limit each group across every instance. Not with `priority`.
+   */
+  group?: string;
 }
 
 /** One job of `bulkEnqueue`. */
@@ -36,6 +44,8 @@ export interface BulkJob {
   unique?: true | UniqueOptions;
   /** This job's priority (see EnqueueOptions.priority); overrides the call's `priority`. */
   priority?: number;
+  /** This job's group (see EnqueueOptions.group); overrides the call's `group`. */
+  group?: string;
 }
 
 type AnyFunction = (...args: any[]) => unknown;

@@ -31,6 +31,11 @@ export class Apps {
     return moduleRef;
   }
 
+  /** The apps still open. */
+  get all(): INestApplicationContext[] {
+    return [...this.open];
+  }
+
   /** Closes one app (idempotent here too). */
   async close(app: INestApplicationContext): Promise<void> {
     this.open.delete(app);

@@ -4,7 +4,9 @@ import { historyKey, takeRecordKey, type QueueKeys } from '../keys.js';
 import type { Lease, TakeReply } from '../lease.js';
 import type { DeadSetBounds, Settlement, TakeRequest } from '../store.js';
 import { now } from './clock.js';
-import { PRIORITY_MARK, standIn } from '../priority.js';
+import { GROUP_MARK, groupOf } from '../groups.js';
+import { PRIORITY_MARK } from '../priority.js';
+import { addToGroup, GroupTurns, leaseToGroup } from './groups.js';
 import { bury, setAsideDocument } from './dead-set.js';
 import type { MemoryDb } from './memory-db.js';
 
@@ -18,7 +20,7 @@ function digest(payload: string): string {
   return createHash('sha1').update(payload).digest('hex');
 }
 
-/** take-9.lua */
+/** take-12.lua */
 export function take(
   db: MemoryDb,
   keys: QueueKeys,
@@ -26,26 +28,93 @@ export function take(
   request: TakeRequest,
 ): TakeReply {
   db.del(takeRecordKey(keys, request.previous));
-  const listed = db.lrange(keys.waiting, 0, request.count - 1);
-  const marks = listed.filter((job) => job === PRIORITY_MARK).length;
+  let count = request.count;
+  let queueFull = false;
+  const cap = request.globalConcurrency ?? 0;
+  if (cap > 0) {
+    const free = cap - db.zcard(keys.processing);
+    if (free < count) {
+      count = Math.max(free, 0);
+      queueFull = true;
+    }
+    if (count === 0) {
+      const waiting =
+        db.llen(keys.waiting) > 0 || db.exists(keys.prioritized) || db.exists(keys.groups);
+      return waiting ? { leases: [], oversized: [], blockedMs: 0 } : { leases: [], oversized: [] };
+    }
+  }
+  const listed = db.lrange(keys.waiting, 0, count - 1);
+  const at = now();
+  if (listed.length < count) queueFull = false;
+
+  let marks = 0;
+  const rejoin = new Map<number, string>();
+  listed.forEach((job, i) => {
+    if (job === PRIORITY_MARK) marks++;
+    else if (job !== GROUP_MARK) {
+      const group = groupOf(job);
+      if (group !== undefined) rejoin.set(i, group);
+    }
+  });
+  const hasGroups = rejoin.size > 0 || listed.includes(GROUP_MARK) || db.exists(keys.groups);
   const wanted =
-    listed.length < request.count && db.exists(keys.prioritized)
-      ? marks + request.count - listed.length
-      : marks;
+    listed.length < count && db.exists(keys.prioritized) ? marks + count - listed.length : marks;
   const prioritized =
     wanted > 0 ? db.zrange(keys.prioritized, 0, wanted - 1).map(({ member }) => member) : [];
-  // Marks stand for the first prioritized jobs; those left over had no mark.
-  const jobs = standIn(listed, prioritized);
-  const standing = jobs.length - (listed.length - marks);
-  jobs.push(...prioritized.slice(standing));
+
+  const limits = request.groups ?? { concurrency: 0, rateCount: 0, rateWindowMs: 0 };
+  const turns = new GroupTurns(db, keys, limits, at);
+  // Grouped payloads of the list rejoin the head of their groups, newest first.
+  for (const [i, group] of [...rejoin].reverse()) addToGroup(db, keys, group, listed[i], true);
+  const jobs: string[] = [];
+  const groupsOf = new Map<number, string>();
+  let keptMarks = 0;
+  let nextPrioritized = 0;
+  const takeGrouped = (): boolean => {
+    const next = turns.next();
+    if (typeof next === 'string') {
+      if (next === 'blocked') keptMarks++;
+      return false;
+    }
+    groupsOf.set(jobs.length, next.group);
+    jobs.push(next.job);
+    return true;
+  };
+  listed.forEach((job, i) => {
+    if (job === PRIORITY_MARK) {
+      if (nextPrioritized < prioritized.length) jobs.push(prioritized[nextPrioritized++]);
+    } else if (job === GROUP_MARK || rejoin.has(i)) {
+      takeGrouped();
+    } else {
+      jobs.push(job);
+    }
+  });
+  jobs.push(...prioritized.slice(nextPrioritized));
+  // The list ran out: grouped jobs without a mark run too.
+  if (listed.length < count && hasGroups) {
+    while (jobs.length < count) {
+      const next = turns.next();
+      if (typeof next === 'string') break;
+      groupsOf.set(jobs.length, next.group);
+      jobs.push(next.job);
+    }
+  }
   db.dropHead(keys.waiting, listed.length);
+  for (let i = 0; i < keptMarks; i++) db.lpush(keys.waiting, GROUP_MARK);
   if (prioritized.length > 0) db.zremRanks(keys.prioritized, 0, prioritized.length - 1);
-  if (jobs.length === 0) return { leases: [], oversized: [] };
+  const blocked =
+    queueFull || (turns.failed && (turns.full || turns.rateWait === undefined))
+      ? 0
+      : turns.failed
+        ? turns.rateWait
+        : undefined;
+  const blockedMs = blocked === undefined ? {} : { blockedMs: blocked };
+  if (jobs.length === 0) return { leases: [], oversized: [], ...blockedMs };
   const suspects = db.hlen(keys.recoveries) > 0;
-  const at = now();
   // Lua's #job counts bytes.
   const sizes = jobs.map((job) => Buffer.byteLength(job));
-  const leased = jobs.filter((_, i) => sizes[i] <= request.maxPayloadBytes);
+  const leasedAt = jobs.map((_, i) => i).filter((i) => sizes[i] <= request.maxPayloadBytes);
+  const leased = leasedAt.map((i) => jobs[i]);
   const tooLarge = jobs.filter((_, i) => sizes[i] > request.maxPayloadBytes);
 
   const leases: Lease[] = [];
@@ -56,6 +125,8 @@ export function take(
       const id = String(first + i);
       db.zadd(keys.processing, deadline, id);
       db.hset(keys.leases, id, payload);
+      const group = groupsOf.get(leasedAt[i]);
+      if (group !== undefined) leaseToGroup(db, keys, id, group, limits, at);
       const times = suspects ? db.hget(keys.recoveries, digest(payload)) : undefined;
       leases.push({ id, payload, recoveries: times === undefined ? 0 : Number(times) });
     });
@@ -72,7 +143,7 @@ export function take(
       'set aside without running';
     bury(db, keys.dead, at, setAsideDocument('', queue, reason, at, job), request.dead);
   }
-  return { leases, oversized };
+  return { leases, oversized, ...blockedMs };
 }
 
 /** abandon-take-4.lua */

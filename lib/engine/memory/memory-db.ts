@@ -45,6 +45,32 @@ export class MemoryDb {
     this.pushed(key);
   }
 
+  /** Removes and returns the first item (LPOP). */
+  lpop(key: string): string | undefined {
+    const list = this.list(key);
+    if (!list) return undefined;
+    const first = list.shift();
+    this.tidy(key, list.length);
+    return first;
+  }
+
+  /** Moves the first item to the tail and returns it (LMOVE key key LEFT RIGHT). */
+  rotate(key: string): string | undefined {
+    const list = this.list(key);
+    const first = list?.shift();
+    if (first !== undefined) list!.push(first);
+    return first;
+  }
+
+  /** Removes the last occurrence of `value` (LREM key -1 value). */
+  removeLast(key: string, value: string): void {
+    const list = this.list(key);
+    if (!list) return;
+    const at = list.lastIndexOf(value);
+    if (at >= 0) list.splice(at, 1);
+    this.tidy(key, list.length);
+  }
+
   /** Drops the first `count` items (LTRIM key count -1). */
   dropHead(key: string, count: number): void {
     const list = this.list(key);

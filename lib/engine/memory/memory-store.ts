@@ -1,8 +1,11 @@
-import { takeRecordKey, uniqueLockKey, type QueueKeys } from '../keys.js';
+import { groupKey, takeRecordKey, uniqueLockKey, type QueueKeys } from '../keys.js';
+import { GROUP_MARK } from '../groups.js';
+import { addToGroup, runningByGroup } from './groups.js';
 import {
   jidPrefix,
   type DeadSetBounds,
   type FlumeStore,
+  type GroupStats,
   type QueueStats,
   type Settlement,
   type TakeRequest,
@@ -132,8 +135,12 @@ export class MemoryStore implements FlumeStore {
         if (holder !== undefined) return holder;
         this.db.set(lock, job.jid, job.ttlMs);
       }
-      if (job.dueAt === undefined) pushJob(this.db, keys, job.payload, job.priority ?? 0);
-      else this.db.zadd(keys.scheduled, Math.round(job.dueAt), job.payload);
+      if (job.dueAt === undefined && job.group !== undefined) {
+        addToGroup(this.db, keys, job.group, job.payload, false);
+        this.db.rpush(keys.waiting, [GROUP_MARK]);
+      } else if (job.dueAt === undefined) {
+        pushJob(this.db, keys, job.payload, job.priority ?? 0);
+      } else this.db.zadd(keys.scheduled, Math.round(job.dueAt), job.payload);
       return job.jid;
     });
   }
@@ -185,6 +192,26 @@ export class MemoryStore implements FlumeStore {
   async setPeriodicPaused(keys: QueueKeys, name: string, paused: boolean): Promise<void> {
     if (paused) this.db.hset(keys.periodicPaused, name, '1');
     else this.db.hdel(keys.periodicPaused, name);
+  }
+
+  // --- Groups ---
+
+  async groups(keys: QueueKeys): Promise<GroupStats[]> {
+    const listed = this.db.lrange(keys.groups, 0, -1);
+    const running = runningByGroup(this.db, keys);
+    const paused = this.db.hkeys(keys.groupsPaused);
+    const names = [...new Set([...listed, ...running.keys(), ...paused])].sort();
+    return names.map((group) => ({
+      group,
+      waiting: this.db.llen(groupKey(keys, group)),
+      running: running.get(group) ?? 0,
+      paused: paused.includes(group),
+    }));
+  }
+
+  async setGroupPaused(keys: QueueKeys, group: string, paused: boolean): Promise<void> {
+    if (paused) this.db.hset(keys.groupsPaused, group, '1');
+    else this.db.hdel(keys.groupsPaused, group);
   }
 
   // --- Inspection ---

@@ -1,0 +1,54 @@
+import { describe } from './describe.js';
+import { FlumePayloadError } from './errors/index.js';
+
+// Job groups. A grouped job waits in its group's list and stands in the waiting list as
+// one GROUP_MARK; the take fills each mark with the next group in turn that may start
+// (round robin, under the group limits). lua/includes/groups.lua is the contract; the
+// memory store follows it from here.
+
+/** What stands in the waiting list for one job of some group. */
+export const GROUP_MARK = '#';
+
+/** Longest group name. */
+export const MAX_GROUP_LENGTH = 200;
+
+const FORBIDDEN = /[{}\s]/;
+
+/**
+ * Checks the `group` option: a non-empty string of at most 200 bytes without
+ * braces or whitespace (it becomes part of a Redis key). Returns it, or undefined when
+ * left out; throws a FlumePayloadError that says what is allowed otherwise.
+ */
+export function checkGroup(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (
+    typeof value !== 'string' ||
+    value.length === 0 ||
+    Buffer.byteLength(value) > MAX_GROUP_LENGTH ||
+    FORBIDDEN.test(value)
+  ) {
+    throw new FlumePayloadError(
+      `group must be a non-empty string of at most ${MAX_GROUP_LENGTH} bytes without ` +
+        `braces or whitespace (a tenant id, say), got: ${describe(value)}`,
+    );
+  }
+  return value;
+}
+
+/** The group a stored payload names (as group_of in groups.lua), or undefined. */
+export function groupOf(payload: string): string | undefined {
+  if (!payload.includes('"group":')) return undefined;
+  let job: unknown;
+  try {
+    job = JSON.parse(payload);
+  } catch {
+    return undefined;
+  }
+  const group = (job as { group?: unknown } | null)?.group;
+  return typeof group === 'string' &&
+    group.length > 0 &&
+    Buffer.byteLength(group) <= MAX_GROUP_LENGTH &&
+    !FORBIDDEN.test(group)
+    ? group
+    : undefined;
+}
