@@ -204,8 +204,8 @@ export class RedisStore implements FlumeStore {
   async promote(keys: QueueKeys, limit: number): Promise<{ moved: number; nextDueMs: number }> {
     const [moved, nextDueMs] = (await this.scripts.run(
       'flumePromote',
-      [keys.scheduled, keys.retry, keys.waiting, keys.prioritized, keys.prioritySeq],
-      [limit],
+      [keys.scheduled, keys.retry, keys.waiting, keys.prioritized, keys.prioritySeq, keys.groups],
+      [limit, keys.groupPrefix],
     )) as [number, number];
     return { moved, nextDueMs };
   }
@@ -479,8 +479,8 @@ export class RedisStore implements FlumeStore {
     return (
       (await this.scripts.run(
         'flumeMoveToQueue',
-        [from, keys.waiting, keys.prioritized, keys.prioritySeq],
-        [member, payload],
+        [from, keys.waiting, keys.prioritized, keys.prioritySeq, keys.groups],
+        [member, payload, keys.groupPrefix],
       )) === 1
     );
   }

@@ -46,8 +46,8 @@
   paused, under ARGV[10] running and under its rate limit. Marks no group can fill now
   go back to the head of the list (and the reply says the queue is blocked); a mark
   when no group has a job is dropped. A grouped job met in the list itself (handed back
-  after its worker stopped, or due after a delay or a retry) joins the head of its group
-  and counts as a mark. A group's running jobs are counted from the processing set and
+  after its worker stopped or at shutdown) joins the head of its group and counts as a
+  mark. A group's running jobs are counted from the processing set and
   the group leases hash, so a lease that ends in any way (done, failed, recovered,
   handed back) frees its slot: no other script knows about groups.
 
@@ -97,7 +97,10 @@ if #listed < count then
 end
 
 -- What each entry of the list stands for: a payload, a priority mark or a group mark.
--- A grouped payload met here joins its group (below) and counts as a group mark.
+-- In a queue that uses groups, a grouped payload met here (a job handed back to the head
+-- of the queue) joins its group (below) and counts as a group mark. A queue that never
+-- had a group lease or a waiting group pays one EXISTS for this.
+local uses_groups = redis.call('EXISTS', KEYS[10], KEYS[11]) > 0
 local marks = 0
 local group_marks = 0
 local rejoin = {}
@@ -106,7 +109,7 @@ for i, job in ipairs(listed) do
     marks = marks + 1
   elseif job == GROUP_MARK then
     group_marks = group_marks + 1
-  else
+  elseif uses_groups then
     local group = group_of(job)
     if group then
       rejoin[#rejoin + 1] = { i, group }
@@ -114,7 +117,7 @@ for i, job in ipairs(listed) do
     end
   end
 end
-local has_groups = group_marks > 0 or redis.call('EXISTS', KEYS[10]) == 1
+local has_groups = group_marks > 0 or uses_groups
 
 local wanted = marks
 if #listed < count and redis.call('EXISTS', KEYS[9]) == 1 then

@@ -1,5 +1,8 @@
 import { groupKey, groupLimitKey, type QueueKeys } from '../keys.js';
 import type { GroupLimits } from '../store.js';
+import { GROUP_MARK, groupOf } from '../groups.js';
+import { priorityOf } from '../priority.js';
+import { pushJob } from './push-job.js';
 import type { MemoryDb } from './memory-db.js';
 
 // lua/includes/groups.lua and the group steps of take-12.lua, over the memory keyspace.
@@ -16,6 +19,22 @@ export function addToGroup(
   if (front) db.lpush(list, payload);
   else db.rpush(list, [payload]);
   if (db.llen(list) === 1) db.rpush(keys.groups, [group]);
+}
+
+/** is_routed of route-job.lua: whether a payload asks for a group or a priority. */
+export function isRouted(payload: string): boolean {
+  return groupOf(payload) !== undefined || priorityOf(payload) > 0;
+}
+
+/** route_job of route-job.lua: to its group, by its priority, or to the tail. */
+export function routeJob(db: MemoryDb, keys: QueueKeys, payload: string): void {
+  const group = groupOf(payload);
+  if (group === undefined) {
+    pushJob(db, keys, payload, priorityOf(payload));
+    return;
+  }
+  addToGroup(db, keys, group, payload, false);
+  db.rpush(keys.waiting, [GROUP_MARK]);
 }
 
 /** The round robin over a queue's groups during one take (next_grouped of take-12.lua). */

@@ -47,11 +47,12 @@ export function take(
   const at = now();
   if (listed.length < count) queueFull = false;
 
+  const usesGroups = db.exists(keys.groups) || db.exists(keys.groupLeases);
   let marks = 0;
   const rejoin = new Map<number, string>();
   listed.forEach((job, i) => {
     if (job === PRIORITY_MARK) marks++;
-    else if (job !== GROUP_MARK) {
+    else if (job !== GROUP_MARK && usesGroups) {
       const group = groupOf(job);
       if (group !== undefined) rejoin.set(i, group);
     }

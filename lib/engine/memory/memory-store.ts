@@ -1,6 +1,6 @@
 import { groupKey, takeRecordKey, uniqueLockKey, type QueueKeys } from '../keys.js';
 import { GROUP_MARK } from '../groups.js';
-import { addToGroup, runningByGroup } from './groups.js';
+import { addToGroup, isRouted, routeJob, runningByGroup } from './groups.js';
 import {
   jidPrefix,
   type DeadSetBounds,
@@ -15,7 +15,7 @@ import {
 } from '../store.js';
 import { now } from './clock.js';
 import * as leases from './leases.js';
-import { PRIORITY_MARK, priorityOf, standIn } from '../priority.js';
+import { PRIORITY_MARK, standIn } from '../priority.js';
 import { pushJob } from './push-job.js';
 import type { MemoryDb } from './memory-db.js';
 
@@ -75,20 +75,20 @@ export class MemoryStore implements FlumeStore {
 
   // --- Maintenance ---
 
-  /** promote-5.lua */
+  /** promote-6.lua */
   async promote(keys: QueueKeys, limit: number): Promise<{ moved: number; nextDueMs: number }> {
     const at = now();
     let moved = 0;
     let nextDueMs = -1;
     for (const setKey of [keys.scheduled, keys.retry]) {
       const due = this.db.zupTo(setKey, at, limit).map(({ member }) => member);
-      const priorities = due.map(priorityOf);
+      const routed = due.map(isRouted);
       this.db.rpush(
         keys.waiting,
-        due.filter((_, i) => priorities[i] === 0),
+        due.filter((_, i) => !routed[i]),
       );
       due.forEach((member, i) => {
-        if (priorities[i] > 0) pushJob(this.db, keys, member, priorities[i]);
+        if (routed[i]) routeJob(this.db, keys, member);
       });
       for (const member of due) this.db.zrem(setKey, member);
       moved += due.length;
@@ -269,7 +269,7 @@ export class MemoryStore implements FlumeStore {
     return this.db.zrange(setKey, 0, -1).find(({ member }) => member.startsWith(prefix))?.member;
   }
 
-  /** move-to-queue-4.lua */
+  /** move-to-queue-5.lua */
   async moveToQueue(
     from: string,
     keys: QueueKeys,
@@ -277,7 +277,7 @@ export class MemoryStore implements FlumeStore {
     payload: string,
   ): Promise<boolean> {
     if (!this.db.zrem(from, member)) return false;
-    pushJob(this.db, keys, payload, priorityOf(payload));
+    routeJob(this.db, keys, payload);
     return true;
   }
 
