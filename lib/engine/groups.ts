@@ -52,3 +52,28 @@ export function groupOf(payload: string): string | undefined {
     ? group
     : undefined;
 }
+
+/**
+ * Which job each group mark of the waiting list will most likely stand for: the round
+ * robin over `groups` (in turn order, with their waiting counts), marks `skip` to
+ * `skip + count - 1`. A group a limit holds at take time gives its turn to the next, so
+ * this is the order when no limit holds. O(skip + count).
+ */
+export function roundRobin(
+  groups: readonly { group: string; waiting: number }[],
+  skip: number,
+  count: number,
+): { group: string; index: number }[] {
+  const turns = groups.filter((g) => g.waiting > 0).map((g) => ({ ...g, next: 0 }));
+  const picked: { group: string; index: number }[] = [];
+  let at = 0;
+  for (let mark = 0; mark < skip + count && turns.length > 0; mark++) {
+    at %= turns.length;
+    const turn = turns[at];
+    if (mark >= skip) picked.push({ group: turn.group, index: turn.next });
+    turn.next++;
+    if (turn.next >= turn.waiting) turns.splice(at, 1);
+    else at++;
+  }
+  return picked;
+}

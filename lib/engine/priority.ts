@@ -4,7 +4,7 @@ import { FlumePayloadError } from './errors/index.js';
 // Job priorities. A job with a priority waits in its queue's prioritized set and stands
 // in the waiting list as one PRIORITY_MARK at the head; the take hands out, for each
 // mark, the first job of the set. lua/includes/push-job.lua is the contract; the memory
-// store and the inspector's pages follow it from here.
+// store and the inspector's pages (waiting-page.ts) follow it from here.
 
 /** What stands in the waiting list for one job of the prioritized set. */
 export const PRIORITY_MARK = '*';
@@ -54,18 +54,4 @@ export function priorityOf(payload: string): number {
     priority <= MAX_PRIORITY
     ? priority
     : 0;
-}
-
-/**
- * A page of the waiting list as jobs: each mark replaced by the next of `prioritized`
- * (the jobs the marks stand for, in order); a mark whose job is gone is left out.
- */
-export function standIn(listed: readonly string[], prioritized: readonly string[]): string[] {
-  const jobs: string[] = [];
-  let next = 0;
-  for (const job of listed) {
-    if (job !== PRIORITY_MARK) jobs.push(job);
-    else if (next < prioritized.length) jobs.push(prioritized[next++]);
-  }
-  return jobs;
 }

@@ -9,7 +9,9 @@ import {
   type QueueKeys,
 } from './keys.js';
 import { parseTakeReply, type TakeReply } from './lease.js';
-import { PRIORITY_MARK, standIn } from './priority.js';
+import { GROUP_MARK, roundRobin } from './groups.js';
+import { PRIORITY_MARK } from './priority.js';
+import { countMarks, replaceMarks } from './waiting-page.js';
 import { Scripts } from './scripts.js';
 import type {
   DeadSetBounds,
@@ -436,15 +438,28 @@ export class RedisStore implements FlumeStore {
   }
 
   /**
-   * The waiting payload of job `jid`: in the prioritized set, or in the list, read in
-   * chunks (never one long command).
+   * The waiting payload of job `jid`: in the prioritized set, a group's list, or the
+   * queue's list, read in chunks (never one long command).
    */
   async findWaiting(keys: QueueKeys, jid: string, chunk = 1_000): Promise<string | undefined> {
     const prioritized = await this.findByJid(keys.prioritized, jid);
     if (prioritized !== undefined) return prioritized;
     const prefix = jidPrefix(jid);
+    for (const group of await this.redis.lrange(keys.groups, 0, -1)) {
+      const found = await this.findInList(groupKey(keys, group), prefix, chunk);
+      if (found !== undefined) return found;
+    }
+    return this.findInList(keys.waiting, prefix, chunk);
+  }
+
+  /** The first item of list `key` that starts with `prefix`, read in chunks. */
+  private async findInList(
+    key: string,
+    prefix: string,
+    chunk: number,
+  ): Promise<string | undefined> {
     for (let start = 0; ; start += chunk) {
-      const payloads = await this.redis.lrange(keys.waiting, start, start + chunk - 1);
+      const payloads = await this.redis.lrange(key, start, start + chunk - 1);
       const found = payloads.find((payload) => payload.startsWith(prefix));
       if (found !== undefined || payloads.length < chunk) return found;
     }
@@ -505,23 +520,46 @@ export class RedisStore implements FlumeStore {
 
   /**
    * Up to `count` waiting jobs from index `start`, head (next to run) first: each
-   * priority mark of the list shows the prioritized job it stands for.
+   * priority mark of the list shows the prioritized job it stands for, each group mark
+   * the job the round robin gives it when no group limit holds.
    */
   async waitingRange(keys: QueueKeys, start: number, count: number): Promise<string[]> {
     const listed = await this.redis.lrange(keys.waiting, start, start + count - 1);
-    const marks = listed.filter((job) => job === PRIORITY_MARK).length;
-    if (marks === 0) return listed;
-    // The marks before `start` stand for the first jobs of the set: skip as many.
-    const before =
-      start === 0
+    const marks = countMarks(listed);
+    if (marks.prioritized === 0 && marks.grouped === 0) return listed;
+    // The marks before `start` stand for the first jobs: skip as many.
+    const before = async (mark: string, inPage: number) =>
+      start === 0 || inPage === 0
         ? 0
-        : (await this.redis.lpos(keys.waiting, PRIORITY_MARK, 'COUNT', 0, 'MAXLEN', start)).length;
-    const prioritized = await this.redis.zrange(
-      keys.prioritized,
-      String(before),
-      String(before + marks - 1),
-    );
-    return standIn(listed, prioritized);
+        : (await this.redis.lpos(keys.waiting, mark, 'COUNT', 0, 'MAXLEN', start)).length;
+    const [prioritizedBefore, groupedBefore] = await Promise.all([
+      before(PRIORITY_MARK, marks.prioritized),
+      before(GROUP_MARK, marks.grouped),
+    ]);
+    const prioritized =
+      marks.prioritized === 0
+        ? []
+        : await this.redis.zrange(
+            keys.prioritized,
+            String(prioritizedBefore),
+            String(prioritizedBefore + marks.prioritized - 1),
+          );
+    let grouped: (string | null)[] = [];
+    if (marks.grouped > 0) {
+      const turns = await this.redis.lrange(keys.groups, 0, -1);
+      const waiting = await Promise.all(
+        turns.map((group) => this.redis.llen(groupKey(keys, group))),
+      );
+      const picks = roundRobin(
+        turns.map((group, i) => ({ group, waiting: waiting[i] })),
+        groupedBefore,
+        marks.grouped,
+      );
+      grouped = await Promise.all(
+        picks.map(({ group, index }) => this.redis.lindex(groupKey(keys, group), index)),
+      );
+    }
+    return replaceMarks(listed, prioritized, grouped);
   }
 
   /**

@@ -1,5 +1,6 @@
 import { groupKey, takeRecordKey, uniqueLockKey, type QueueKeys } from '../keys.js';
-import { GROUP_MARK } from '../groups.js';
+import { GROUP_MARK, roundRobin } from '../groups.js';
+import { countMarks, replaceMarks } from '../waiting-page.js';
 import { addToGroup, isRouted, routeJob, runningByGroup } from './groups.js';
 import {
   jidPrefix,
@@ -15,7 +16,6 @@ import {
 } from '../store.js';
 import { now } from './clock.js';
 import * as leases from './leases.js';
-import { PRIORITY_MARK, standIn } from '../priority.js';
 import { pushJob } from './push-job.js';
 import type { MemoryDb } from './memory-db.js';
 
@@ -218,10 +218,15 @@ export class MemoryStore implements FlumeStore {
 
   async findWaiting(keys: QueueKeys, jid: string): Promise<string | undefined> {
     const prefix = jidPrefix(jid);
-    const prioritized = await this.findByJid(keys.prioritized, jid);
+    const lists = [
+      ...this.db.lrange(keys.groups, 0, -1).map((group) => groupKey(keys, group)),
+      keys.waiting,
+    ];
     return (
-      prioritized ??
-      this.db.lrange(keys.waiting, 0, -1).find((payload) => payload.startsWith(prefix))
+      (await this.findByJid(keys.prioritized, jid)) ??
+      lists
+        .map((list) => this.db.lrange(list, 0, -1).find((payload) => payload.startsWith(prefix)))
+        .find((found) => found !== undefined)
     );
   }
 
@@ -293,17 +298,20 @@ export class MemoryStore implements FlumeStore {
 
   async waitingRange(keys: QueueKeys, start: number, count: number): Promise<string[]> {
     const listed = this.db.lrange(keys.waiting, start, start + count - 1);
-    const marks = listed.filter((job) => job === PRIORITY_MARK).length;
-    if (marks === 0) return listed;
-    const before =
-      start === 0
-        ? 0
-        : this.db.lrange(keys.waiting, 0, start - 1).filter((job) => job === PRIORITY_MARK).length;
-    const prioritized = this.db.zrange(keys.prioritized, before, before + marks - 1);
-    return standIn(
-      listed,
-      prioritized.map(({ member }) => member),
+    const marks = countMarks(listed);
+    if (marks.prioritized === 0 && marks.grouped === 0) return listed;
+    const before = countMarks(start === 0 ? [] : this.db.lrange(keys.waiting, 0, start - 1));
+    const prioritized = this.db
+      .zrange(keys.prioritized, before.prioritized, before.prioritized + marks.prioritized - 1)
+      .map(({ member }) => member);
+    const turns = this.db.lrange(keys.groups, 0, -1).map((group) => ({
+      group,
+      waiting: this.db.llen(groupKey(keys, group)),
+    }));
+    const grouped = roundRobin(turns, before.grouped, marks.grouped).map(
+      ({ group, index }) => this.db.lrange(groupKey(keys, group), index, index)[0],
     );
+    return replaceMarks(listed, prioritized, grouped);
   }
 
   async leasedRange(

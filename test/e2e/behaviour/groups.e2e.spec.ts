@@ -56,6 +56,8 @@ describe('job groups', () => {
         connection: testConnection(),
         namespace,
         pipelines: [{ name: 'grp', queue: 'grp', maxDemand: 1, ...pipeline }],
+        // A job still running at shutdown is handed back after this.
+        shutdownTimeout: 100,
         logger: false,
       },
       [JobLog, Hold, GroupWorker],
@@ -94,6 +96,24 @@ describe('job groups', () => {
       { group: 'big', waiting: 20, running: 0, paused: false },
       { group: 'c', waiting: 3, running: 0, paused: false },
     ]);
+
+    // The waiting page lists the jobs in the order they will be taken; find finds them.
+    const inspector = app.get(FlumeInspector);
+    const page = (from: number, limit: number) =>
+      inspector
+        .page('grp', 'waiting', { from, limit })
+        .then((p) => p.jobs.map((j) => j.job!.args[0]));
+    const expectedStart = ['big-0', 'a-0', 'b-0', 'c-0', 'big-1', 'a-1'];
+    expect(await page(0, 6)).toEqual(expectedStart);
+    expect(await page(4, 2)).toEqual(expectedStart.slice(4));
+    const b2 = (await inspector.page('grp', 'waiting', { limit: 50 })).jobs.find(
+      (j) => j.job!.args[0] === 'b-2',
+    )!;
+    expect(b2.job!.group).toBe('b');
+    expect(await inspector.find('grp', b2.jid!)).toMatchObject({
+      state: 'waiting',
+      job: { group: 'b', args: ['b-2', false] },
+    });
 
     await resume(app);
     await app.get(JobLog).untilCount(30);
@@ -190,6 +210,34 @@ describe('job groups', () => {
     await inspector.resumeGroup('grp', 'a');
     await log.untilCount(4);
     expect(tags(app).slice(2)).toEqual(['a-0', 'a-1']);
+  });
+
+  it('keeps the group of a scheduled job, a retry and a job handed back at shutdown', async () => {
+    const app = await boot({ maxDemand: 5, groupConcurrency: 1 });
+    const client = app.get(FlumeClient);
+    await client.enqueueIn('grp', 1, GroupWorker, ['t-later'], { group: 't' });
+    // Due at once: promoted to its group, where it counts against the group's limit.
+    await expect
+      .poll(() => app.get(FlumeInspector).groups('grp'))
+      .toEqual([{ group: 't', waiting: 1, running: 0, paused: false }]);
+    await client.bulkEnqueue('grp', jobs('t', 2, true));
+    await resume(app);
+    const log = app.get(JobLog);
+    await log.untilCount(2);
+    // t-later ran, then t-0, which holds the group's one slot: t-1 waits.
+    expect(tags(app)).toEqual(['t-later', 't-0']);
+    // Shutting down hands t-0 back to the head of the queue; the next take puts it back
+    // at the head of its group, ahead of t-1, still one at a time.
+    await apps.close(app);
+    expect(await store.llen(keys.waiting)).toBe(2);
+    expect(await store.zcard(keys.processing)).toBe(0);
+    const next = await boot({ maxDemand: 5, groupConcurrency: 1 });
+    await resume(next);
+    await next.get(JobLog).untilCount(1);
+    expect(tags(next)).toEqual(['t-0']);
+    next.get(Hold).gate.open();
+    await next.get(JobLog).untilCount(2);
+    expect(tags(next)).toEqual(['t-0', 't-1']);
   });
 
   it('refuses a bad group, and a group with a priority, before storing anything', async () => {
