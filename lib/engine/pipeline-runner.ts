@@ -9,7 +9,7 @@ import type { FlumeLogger } from './logger.js';
 import { LeaseKeeper, Recoverer, Scheduler } from './maintenance.js';
 import type { ResolvedOptions, ResolvedPipeline } from './options.js';
 import type { PausedPipelines } from './paused-pipelines.js';
-import { RateLimiter } from './rate-limiter.js';
+import { RateLimiter, startMargin } from './rate-limiter.js';
 import { JobTaker, type TakeOutcome } from './job-taker.js';
 import type { FlumeStore } from './store.js';
 import { delay, nextTurn, resolvesWithin, Signal } from './wait.js';
@@ -119,7 +119,13 @@ export class PipelineRunner {
         ),
       acker: this.acker,
       instrumentation: this.instrumentation,
-      groups: pipeline.groups,
+      // A group's window gets the rate limiter's margin too: it is stamped at the take.
+      groups: pipeline.groups && {
+        ...pipeline.groups,
+        rateWindowMs:
+          pipeline.groups.rateWindowMs &&
+          pipeline.groups.rateWindowMs + startMargin(pipeline.groups.rateWindowMs),
+      },
       globalConcurrency: pipeline.globalConcurrency,
     });
     this.scheduler = new Scheduler(store, this.keys, options.schedulerPollInterval, logger);

@@ -7,7 +7,7 @@ import { uniqueToken } from './unique-token.js';
  * starts a moment later. The margin absorbs that moment, so starts (not only takes)
  * stay within the limit in every window, across processes.
  */
-function startMargin(scaleMs: number): number {
+export function startMargin(scaleMs: number): number {
   return Math.min(25, Math.ceil(scaleMs * 0.02));
 }
 

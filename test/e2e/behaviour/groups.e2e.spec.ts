@@ -185,9 +185,9 @@ describe('job groups', () => {
     const log = app.get(JobLog);
     await log.untilCount(8);
     const starts = log.performed.filter((p) => String(p.args[0]).startsWith('limited'));
-    // The window is stamped in Redis when the job is taken; it starts a moment later.
+    // The window is stamped when a job is taken and kept a margin longer: starts hold it.
     for (let i = 2; i < starts.length; i++) {
-      expect(starts[i].at - starts[i - 2].at).toBeGreaterThanOrEqual(200 - 25);
+      expect(starts[i].at - starts[i - 2].at).toBeGreaterThanOrEqual(200);
     }
     // The other group was not held by the limited one.
     const others = log.performed.filter((p) => String(p.args[0]).startsWith('other'));
@@ -212,7 +212,7 @@ describe('job groups', () => {
     expect(tags(app).slice(2)).toEqual(['a-0', 'a-1']);
   });
 
-  it('keeps the group of a scheduled job, a retry and a job handed back at shutdown', async () => {
+  it('keeps the group of a scheduled job and of a job handed back at shutdown', async () => {
     const app = await boot({ maxDemand: 5, groupConcurrency: 1 });
     const client = app.get(FlumeClient);
     await client.enqueueIn('grp', 1, GroupWorker, ['t-later'], { group: 't' });
