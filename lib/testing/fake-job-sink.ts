@@ -12,6 +12,8 @@ interface StoredJob {
   payload: string;
   /** Due time in ms for enqueueIn / enqueueAt; absent for a job that can run now. */
   dueAt?: number;
+  /** The job's priority (0: none): a drain takes higher priorities first, as Redis does. */
+  priority: number;
 }
 
 /** Which kept jobs a take may pick. */
@@ -37,27 +39,28 @@ export class FakeJobSink implements JobSink {
   ) {}
 
   async enqueue(job: NewJob): Promise<string> {
-    const { jid, payload } = encodeOne(job, this.options.maxPayloadBytes);
-    this.jobs.push({ queue: job.queue, handler: handlerOf(job), payload });
+    const { jid, payload, priority } = encodeOne(job, this.options.maxPayloadBytes);
+    this.jobs.push({ queue: job.queue, handler: handlerOf(job), payload, priority });
     return jid;
   }
 
   async enqueueAt(job: NewJob, dueAt: number): Promise<string> {
     checkDueAt(dueAt);
-    const { jid, payload } = encodeOne(job, this.options.maxPayloadBytes);
+    const { jid, payload, priority } = encodeOne(job, this.options.maxPayloadBytes);
     this.jobs.push({
       queue: job.queue,
       handler: handlerOf(job),
       payload,
       dueAt: Math.round(dueAt),
+      priority,
     });
     return jid;
   }
 
   async bulkEnqueue(queue: string, jobs: NewJob[]): Promise<string[]> {
     const encoded = encodeBulk(queue, jobs, this.options.maxPayloadBytes);
-    encoded.forEach(({ payload }, i) =>
-      this.jobs.push({ queue, handler: handlerOf(jobs[i]), payload }),
+    encoded.forEach(({ payload, priority }, i) =>
+      this.jobs.push({ queue, handler: handlerOf(jobs[i]), payload, priority }),
     );
     return encoded.map((job) => job.jid);
   }
@@ -84,8 +87,9 @@ export class FakeJobSink implements JobSink {
   }
 
   /**
-   * Removes and returns the job a drain runs next: the oldest matching job that is due,
-   * else (with `withScheduled`) the one due soonest. Undefined when none matches.
+   * Removes and returns the job a drain runs next: the oldest matching job of the highest
+   * priority that is due, else (with `withScheduled`) the one due soonest. Undefined when
+   * none matches.
    */
   takeNext(filter: TakeFilter): FlumeTestJob | undefined {
     const index = this.nextIndex(filter);
@@ -102,14 +106,18 @@ export class FakeJobSink implements JobSink {
   private nextIndex({ queue, handler, withScheduled }: TakeFilter): number {
     const now = Date.now();
     let soonest = -1;
+    let due = -1;
     for (let i = 0; i < this.jobs.length; i++) {
       const job = this.jobs[i];
       if (queue !== undefined && job.queue !== queue) continue;
       if (handler !== undefined && job.handler !== handler) continue;
-      if (isDue(job, now)) return i;
-      if (withScheduled && (soonest < 0 || job.dueAt! < this.jobs[soonest].dueAt!)) soonest = i;
+      if (isDue(job, now)) {
+        if (due < 0 || job.priority > this.jobs[due].priority) due = i;
+      } else if (withScheduled && (soonest < 0 || job.dueAt! < this.jobs[soonest].dueAt!)) {
+        soonest = i;
+      }
     }
-    return soonest;
+    return due >= 0 ? due : soonest;
   }
 }
 

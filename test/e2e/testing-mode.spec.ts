@@ -26,6 +26,7 @@ import {
   Handler,
   Worker,
   type FlumeLogger,
+  type FlumeTestJob,
 } from '../../lib/index.js';
 import { JobLog } from '../support/job-log.js';
 import { REDIS_URL, uniqueNamespace } from '../support/redis.js';
@@ -268,6 +269,28 @@ describe('test mode', () => {
       expect(flume.enqueued().map((job) => job.queue)).toEqual(['digest']);
       flume.clear('digest');
       expect(flume.enqueued()).toEqual([]);
+    });
+
+    it('drains higher priorities first, as Redis takes them, and keeps priority and group', async () => {
+      flume.clear();
+      await client.enqueue('mail', MailWorker, 'chain', [0]);
+      await client.enqueue('mail', MailWorker, 'chain', [1], { priority: 7 });
+      await client.enqueue('mail', MailWorker, 'chain', [2], { priority: 9 });
+      await client.enqueue('mail', MailWorker, 'chain', [0], { group: 'tenant-1' });
+      expect(flume.enqueued('mail').map((job) => [job.priority, job.group])).toEqual([
+        [undefined, undefined],
+        [7, undefined],
+        [9, undefined],
+        [undefined, 'tenant-1'],
+      ]);
+      await expect(
+        client.enqueue('mail', MailWorker, 'chain', [1], { priority: 101 }),
+      ).rejects.toBeInstanceOf(FlumePayloadError);
+      const result = await flume.drain('mail');
+      // chain(n) enqueues chain(n - 1), without a priority, while n > 0.
+      const tag = (job: FlumeTestJob) =>
+        `${String(job.args[0])}${job.priority ? `p${job.priority}` : ''}${job.group ? 'g' : ''}`;
+      expect(result.performed.map(tag)).toEqual(['2p9', '1p7', '0', '0g', '1', '0', '0']);
     });
 
     it('reports a failing job once, without retrying it, and goes on', async () => {
