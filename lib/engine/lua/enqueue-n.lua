@@ -1,11 +1,12 @@
 --[[
-  Enqueues jobs a plain RPUSH cannot: unique jobs, jobs with a priority and grouped jobs
-  (and the plain jobs of the same bulk enqueue, in order). A unique job is added only when no job holds
-  its lock, atomically with taking the lock, so that concurrent enqueues from any number
-  of processes add one job; a job whose lock is held is not added, and its caller gets
-  the id of the job that holds it. A job with a priority goes to the prioritized set
-  (see includes/push-job.lua), a grouped job to its group (see includes/groups.lua). Every key carries the queue's hash tag: one slot for the
-  whole call. The number of KEYS varies (hence "-n" in the file name): one lock per job.
+  Enqueues jobs a plain RPUSH cannot: unique jobs, jobs with a priority and grouped
+  jobs (and the plain jobs of the same bulk enqueue, in order). A unique job is added
+  only when no job holds its lock, atomically with taking the lock, so that concurrent
+  enqueues from any number of processes add one job; a job whose lock is held is not
+  added, and its caller gets the id of the job that holds it. A job with a priority goes
+  to the prioritized set (see includes/push-job.lua), a grouped job to its group (see
+  includes/groups.lua). Every key carries the queue's hash tag: one slot for the whole
+  call. The number of KEYS varies (hence "-n" in the file name): one lock per job.
 
   KEYS[1] where the jobs go: the waiting list, or the scheduled sorted set
   KEYS[2] prioritized sorted set

@@ -1,7 +1,7 @@
 -- Waiting jobs with a priority (see keys.ts, QueueKeys.prioritized). Such a job waits in
 -- the prioritized sorted set, scored so that the highest priority comes first and jobs
 -- of one priority keep their order, and stands in the waiting list as one PRIORITY_MARK
--- pushed to its head. The take (take-9.lua) hands out, for each mark it meets, the first
+-- pushed to its head. The take (take-12.lua) hands out, for each mark it meets, the first
 -- job of the prioritized set: marks are only ever pushed to the head, so every job with
 -- a priority runs before the jobs enqueued without one, and LLEN of the waiting list still
 -- counts every waiting job. A plain job is RPUSHed as it always was.
