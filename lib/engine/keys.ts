@@ -55,7 +55,7 @@ export interface QueueKeys {
   readonly periodicPaused: string;
 }
 
-/** Record of one take (see take-9.lua), named by the taker's token; same hash tag as its queue. */
+/** Record of one take (see take-12.lua), named by the taker's token; same hash tag as its queue. */
 export function takeRecordKey(keys: QueueKeys, token: string): string {
   return `${keys.waiting}:take:${token}`;
 }

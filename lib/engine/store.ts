@@ -111,7 +111,7 @@ export interface FlumeStore {
   // --- Taking and settling leased jobs ---
 
   /**
-   * Leases up to `count` waiting jobs in queue order, prioritized jobs first (take-9.lua); `request.acks` are
+   * Leases up to `count` waiting jobs in queue order, prioritized jobs first (take-12.lua); `request.acks` are
    * ended first (as `ack` does), in the same round trip.
    */
   take(keys: QueueKeys, queue: string, request: TakeRequest): Promise<TakeResult>;

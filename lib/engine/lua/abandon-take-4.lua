@@ -1,6 +1,6 @@
 --[[
   Hands back, unchanged, the jobs of a take whose reply never reached its caller (the
-  connection dropped after take-9.lua ran): they go back to the head of the queue
+  connection dropped after take-12.lua ran): they go back to the head of the queue
   without counting a recovery, as no worker ever saw them. Nothing happens when the
   take never ran (no record), or its record expired.
 

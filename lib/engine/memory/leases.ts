@@ -10,7 +10,7 @@ import { addToGroup, GroupTurns, leaseToGroup } from './groups.js';
 import { bury, setAsideDocument } from './dead-set.js';
 import type { MemoryDb } from './memory-db.js';
 
-// The lease scripts of lua/ (take-9, abandon-take-4, ack-3, renew-1, settle-5,
+// The lease scripts of lua/ (take-12, abandon-take-4, ack-4, renew-1, settle-6,
 // requeue-3, recover-5), step for step, over the memory keyspace: the same lease ids,
 // recovery counts keyed by sha1(payload), take records and dead-set documents. Each
 // header there is the contract; comments here only say where the port differs.
