@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
   FlumePayloadError,
   type FlumeProcess,
+  type GroupStats,
   type JobListName,
   type JobSetName,
 } from '../engine/index.js';
@@ -158,6 +159,19 @@ export class DashboardApi {
     if (paused) await this.inspector.pausePipeline(name);
     else await this.inspector.resumePipeline(name);
     this.logger.log(`Pipeline "${name}" ${paused ? 'paused' : 'resumed'} for every instance.`);
+    return { done: true };
+  }
+
+  groups(queue: string): Promise<GroupStats[]> {
+    return this.inspector.groups(queue);
+  }
+
+  async setGroupPaused(queue: string, group: string, paused: boolean): Promise<{ done: true }> {
+    if (paused) await this.inspector.pauseGroup(queue, group);
+    else await this.inspector.resumeGroup(queue, group);
+    this.logger.log(
+      `Group "${group}" of queue "${queue}" ${paused ? 'paused' : 'resumed'} for every instance.`,
+    );
     return { done: true };
   }
 

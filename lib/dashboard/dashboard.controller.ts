@@ -71,6 +71,13 @@ export class DashboardController {
     return this.json(res, () => this.api.processes());
   }
 
+  // Before api/queues/:queue/:list, which Express would match first (Fastify prefers the
+  // static segment either way).
+  @Get('api/queues/:queue/groups')
+  groups(@Param('queue') queue: string, @Res() res: unknown): Promise<void> {
+    return this.json(res, () => this.api.groups(queue));
+  }
+
   @Get('api/queues/:queue/:list')
   jobs(
     @Param('queue') queue: string,
@@ -109,6 +116,16 @@ export class DashboardController {
   @Post('api/pipelines/:name/resume')
   resume(@Param('name') name: string, @Res() res: unknown): Promise<void> {
     return this.json(res, () => this.api.setPaused(name, false));
+  }
+
+  @Post('api/queues/:queue/groups/:group/pause')
+  pauseGroup(@Param() p: Query, @Res() res: unknown): Promise<void> {
+    return this.json(res, () => this.api.setGroupPaused(p.queue!, p.group!, true));
+  }
+
+  @Post('api/queues/:queue/groups/:group/resume')
+  resumeGroup(@Param() p: Query, @Res() res: unknown): Promise<void> {
+    return this.json(res, () => this.api.setGroupPaused(p.queue!, p.group!, false));
   }
 
   private async json(res: unknown, answer: () => Promise<unknown>): Promise<void> {

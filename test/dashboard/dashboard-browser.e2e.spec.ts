@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Worker } from '../../lib/index.js';
+import { FlumeClient, FlumeProducer, Worker } from '../../lib/index.js';
 import { JobLog } from '../support/job-log.js';
 import {
   deleteNamespace,
@@ -191,9 +191,56 @@ describe.each(PLATFORMS)('the dashboard in Chromium, on %s', (platform) => {
     expect(problems).toEqual([]);
   });
 
+  it("lists a queue's groups, and pauses and resumes one by a click", async () => {
+    const { origin, app } = await boot(true);
+    const log = app.get(JobLog);
+    const client = app.get(FlumeClient);
+    // The pipeline holds still (in this process) while the jobs are queued.
+    await app.get(FlumeProducer).pause('browser-pipeline');
+    await client.enqueue('browser-q', BrowserWorker, ['acme-0'], { group: 'acme' });
+    await client.enqueue('browser-q', BrowserWorker, ['acme-1'], { group: 'acme' });
+    await client.enqueue('browser-q', BrowserWorker, ['globex-0'], { group: 'globex' });
+    const { page, problems } = await watch({ 'x-admin': 'yes' });
+
+    await page.goto(`${origin}/flume#/queues/browser-q`);
+    const cell = (group: string, count: string) =>
+      `[data-test="groups"] tr[data-group="${group}"] [data-count="${count}"]`;
+    expect(await textOf(page, cell('acme', 'waiting'))).toBe('2');
+    expect(await textOf(page, cell('globex', 'waiting'))).toBe('1');
+    expect(await textOf(page, cell('acme', 'running'))).toBe('0');
+
+    // Pause acme, after a confirmation: stored for every instance, shown as paused.
+    await clickOn(page, 'tr[data-group="acme"] button[data-action="pause"]');
+    await page.waitForSelector('dialog#confirm[open]');
+    expect(await textOf(page, '#confirm-title')).toBe('Pause group acme of queue browser-q?');
+    await clickOn(page, '#confirm-ok');
+    await page.waitForSelector('dialog#confirm:not([open])');
+    expect(await redis.hkeys(busy.groupsPaused)).toEqual(['acme']);
+    await page.waitForSelector('tr[data-group="acme"] [data-state="paused"]');
+
+    // The pipeline takes globex's job, and acme's wait (round robin would take acme first).
+    await app.get(FlumeProducer).resume('browser-pipeline');
+    await log.until(() => log.performed.some((p) => p.args[0] === 'globex-0'), 'the globex job');
+    expect(log.performed.map((p) => p.args[0])).toEqual(['globex-0']);
+    await page.waitForFunction('!document.querySelector(\'tr[data-group="globex"]\')');
+    expect(await textOf(page, cell('acme', 'waiting'))).toBe('2');
+    await screenshot(page, `groups-${platform}`);
+
+    // Resume it: its jobs run, and the panel goes once the queue has no group left.
+    await clickOn(page, 'tr[data-group="acme"] button[data-action="resume"]');
+    await page.waitForSelector('dialog#confirm[open]');
+    expect(await textOf(page, '#confirm-title')).toBe('Resume group acme of queue browser-q?');
+    await clickOn(page, '#confirm-ok');
+    await log.untilCount(3);
+    expect(log.performed.map((p) => p.args[0])).toEqual(['globex-0', 'acme-0', 'acme-1']);
+    expect(await redis.hkeys(busy.groupsPaused)).toEqual([]);
+    await page.waitForSelector('[data-test="groups"][hidden]');
+    expect(problems).toEqual([]);
+  });
+
   it('without a guard: says it is read-only, shows no action, and the server refuses one', async () => {
     await redis.zadd(busy.dead, Date.now(), deadJob('dead-ro', ['x'], 'failed'));
-    const { origin } = await boot(false);
+    const { origin, app } = await boot(false);
     const { page, problems } = await watch();
     await page.goto(`${origin}/flume#/queues/browser-q/dead`);
     await clickOn(page, 'tr.job[data-jid="dead-ro"]');
@@ -212,6 +259,13 @@ describe.each(PLATFORMS)('the dashboard in Chromium, on %s', (platform) => {
     expect(await redis.zcard(busy.dead)).toBe(1);
     await page.goto(`${origin}/flume`);
     await page.waitForSelector('[data-pipeline="browser-pipeline"]');
+    expect(await page.$$('button[data-action]')).toHaveLength(0);
+    // A queue's groups are listed, without a pause button.
+    await app.get(FlumeClient).enqueue('parked', 'Parked', [], { group: 'acme' });
+    await page.goto(`${origin}/flume#/queues/parked`);
+    expect(
+      await textOf(page, '[data-test="groups"] tr[data-group="acme"] [data-count="waiting"]'),
+    ).toBe('1');
     expect(await page.$$('button[data-action]')).toHaveLength(0);
     // The one problem: the browser reports the refused request itself.
     expect(problems).toEqual([expect.stringContaining('403')]);

@@ -10,7 +10,7 @@ import {
 } from '@nestjs/common';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FlumeDashboardModule } from '../../lib/dashboard/index.js';
-import { Worker } from '../../lib/index.js';
+import { FlumeClient, Worker } from '../../lib/index.js';
 import {
   deleteNamespace,
   inspector,
@@ -206,9 +206,21 @@ describe.each(PLATFORMS)('the dashboard over HTTP on %s', (platform) => {
       headers: { ...ACTION, 'x-admin': 'yes' },
     });
     expect(alsoRefused.status).toBe(403);
+    for (const { origin, headers } of [
+      { origin: unguarded.origin, headers: ACTION },
+      { origin: readOnly.origin, headers: { ...ACTION, 'x-admin': 'yes' } },
+    ]) {
+      const group = await fetch(`${origin}/flume/api/queues/http-q/groups/acme/pause`, {
+        method: 'POST',
+        headers,
+      });
+      expect(group.status).toBe(403);
+      expect((await json(group)).message).toContain('The Flume dashboard is read-only');
+    }
     expect(readOnly.logs.dashboard('warn')).toEqual([]);
     expect(await redis.zcard(keys.dead)).toBe(1);
     expect(await redis.hkeys(`${namespace}:pipelines:paused`)).toEqual([]);
+    expect(await redis.exists(keys.groupsPaused)).toBe(0);
     await redis.del(keys.dead);
   });
 
@@ -271,6 +283,90 @@ describe.each(PLATFORMS)('the dashboard over HTTP on %s', (platform) => {
       ]),
     );
     await redis.del(keys.waiting);
+  });
+
+  it('lists the groups of a queue, and pauses and resumes one for every instance', async () => {
+    const { app, origin, logs } = await boot({ dashboard: { guards: [AdminGuard] } });
+    const client = app.get(FlumeClient);
+    await client.enqueue('http-q', HttpWorker, [], { group: 'acme' });
+    await client.enqueue('http-q', HttpWorker, [], { group: 'acme' });
+    await client.enqueue('http-q', HttpWorker, [], { group: 'team/eu' });
+    await client.enqueue('http-q', HttpWorker, []);
+    const admin = { 'x-admin': 'yes' };
+    const groups = (queue = 'http-q') =>
+      fetch(`${origin}/flume/api/queues/${queue}/groups`, { headers: admin });
+    const post = (group: string, verb: string, queue = 'http-q') =>
+      fetch(`${origin}/flume/api/queues/${queue}/groups/${group}/${verb}`, {
+        method: 'POST',
+        headers: { ...admin, ...ACTION },
+      });
+
+    expect((await fetch(`${origin}/flume/api/queues/http-q/groups`)).status).toBe(403);
+    expect(await json(groups())).toEqual([
+      { group: 'acme', waiting: 2, running: 0, paused: false },
+      { group: 'team/eu', waiting: 1, running: 0, paused: false },
+    ]);
+    // A queue that uses no groups has none; the job lists are still where they were.
+    expect(await json(groups('other-q'))).toEqual([]);
+    expect(
+      (await json(fetch(`${origin}/flume/api/queues/http-q/waiting`, { headers: admin }))).total,
+    ).toBe(4);
+
+    const paused = await post('acme', 'pause');
+    expect(paused.status).toBe(200);
+    expect(await json(paused)).toEqual({ done: true });
+    expect(await json(post(encodeURIComponent('team/eu'), 'pause'))).toEqual({ done: true });
+    expect((await redis.hkeys(keys.groupsPaused)).sort()).toEqual(['acme', 'team/eu']);
+    expect(await json(groups())).toEqual([
+      { group: 'acme', waiting: 2, running: 0, paused: true },
+      { group: 'team/eu', waiting: 1, running: 0, paused: true },
+    ]);
+    expect(await json(post('acme', 'resume'))).toEqual({ done: true });
+    expect(await json(post(encodeURIComponent('team/eu'), 'resume'))).toEqual({ done: true });
+    expect(await redis.hkeys(keys.groupsPaused)).toEqual([]);
+    // A paused group with no job left is still listed, so that it can be resumed.
+    expect(await json(post('idle', 'pause'))).toEqual({ done: true });
+    expect(await json(groups())).toContainEqual({
+      group: 'idle',
+      waiting: 0,
+      running: 0,
+      paused: true,
+    });
+    expect(await json(post('idle', 'resume'))).toEqual({ done: true });
+
+    // Bad names: 400, as for the other routes, and nothing written.
+    const badQueue = await groups('bad%20name');
+    expect(badQueue.status).toBe(400);
+    expect((await json(badQueue)).message).toContain('Invalid queue name');
+    expect((await post('acme', 'pause', 'bad%20name')).status).toBe(400);
+    for (const group of ['a%20b', '%7Bacme%7D', 'x'.repeat(201)]) {
+      const response = await post(group, 'pause');
+      // Fastify answers a path parameter over 100 characters (its maxParamLength) itself.
+      if (platform === 'fastify' && group.length > 100) {
+        expect(response.status).toBe(414);
+        continue;
+      }
+      expect(response.status, group).toBe(400);
+      expect((await json(response)).message).toContain('group must be a non-empty string');
+    }
+    expect(await redis.exists(keys.groupsPaused)).toBe(0);
+
+    // An action from another site is refused before it reaches Redis.
+    const crossSite = await fetch(`${origin}/flume/api/queues/http-q/groups/acme/pause`, {
+      method: 'POST',
+      headers: { ...admin, 'x-flume-dashboard': '1', 'sec-fetch-site': 'cross-site' },
+    });
+    expect(crossSite.status).toBe(403);
+    expect(await redis.exists(keys.groupsPaused)).toBe(0);
+
+    expect(logs.dashboard('log')).toEqual(
+      expect.arrayContaining([
+        'Group "acme" of queue "http-q" paused for every instance.',
+        'Group "acme" of queue "http-q" resumed for every instance.',
+        'Group "team/eu" of queue "http-q" paused for every instance.',
+      ]),
+    );
+    await deleteNamespace(redis, namespace);
   });
 
   it('retries and deletes a whole set in bounded chunks', async () => {

@@ -613,6 +613,8 @@ class QueueView {
     this.bulk = h('span', { class: 'actions' });
     this.table = h('div');
     this.pager = h('div', { class: 'pager' });
+    // Shown only when the queue has groups (see the enqueue option group).
+    this.groups = h('section', { class: 'panel', 'data-test': 'groups', hidden: true });
     replace(
       main,
       h(
@@ -640,6 +642,7 @@ class QueueView {
         this.table,
         this.pager,
       ),
+      this.groups,
     );
   }
 
@@ -653,9 +656,10 @@ class QueueView {
     const query = new URLSearchParams({ from: String(this.from), limit: String(PAGE_SIZE) });
     if (this.filters.worker) query.set('worker', this.filters.worker);
     if (this.filters.jid) query.set('jid', this.filters.jid);
-    const [page, overview] = await Promise.all([
+    const [page, overview, groups] = await Promise.all([
       api(`queues/${enc(this.queue)}/${this.list}?${query}`),
       api('overview'),
+      api(`queues/${enc(this.queue)}/groups`),
     ]);
     state.overview = overview;
     this.renderTabs(overview.queues.find((q) => q.name === this.queue));
@@ -663,6 +667,76 @@ class QueueView {
     this.renderBulk(page.total);
     this.renderTable(page);
     this.renderPager(page);
+    this.renderGroups(groups);
+  }
+
+  renderGroups(groups) {
+    this.groups.hidden = groups.length === 0;
+    if (groups.length === 0) return replace(this.groups);
+    replace(
+      this.groups,
+      h('h2', {}, 'Groups'),
+      h(
+        'table',
+        {},
+        h(
+          'thead',
+          {},
+          h(
+            'tr',
+            {},
+            h('th', {}, 'Group'),
+            h('th', { class: 'num' }, 'Waiting'),
+            h('th', { class: 'num' }, 'Running'),
+            h('th', {}, 'State'),
+            state.actions && h('th', {}, ''),
+          ),
+        ),
+        h(
+          'tbody',
+          {},
+          groups.map((g) => this.groupRow(g)),
+        ),
+      ),
+    );
+  }
+
+  groupRow(g) {
+    const toggle = async () => {
+      const verb = g.paused ? 'resume' : 'pause';
+      const done = await confirmAction(
+        `${g.paused ? 'Resume' : 'Pause'} group ${g.group} of queue ${this.queue}?`,
+        g.paused
+          ? 'Every instance takes its jobs again.'
+          : 'No instance starts its jobs until it is resumed; running jobs finish, the other groups go on.',
+        () => act(`queues/${enc(this.queue)}/groups/${enc(g.group)}/${verb}`),
+      );
+      if (done) await refreshNow();
+    };
+    return h(
+      'tr',
+      { 'data-group': g.group },
+      h('td', { class: 'mono' }, g.group),
+      h('td', { class: 'num', 'data-count': 'waiting' }, number(g.waiting)),
+      h('td', { class: 'num', 'data-count': 'running' }, number(g.running)),
+      h(
+        'td',
+        {},
+        g.paused
+          ? h('span', { class: 'badge bad', 'data-state': 'paused' }, 'paused for every instance')
+          : h('span', { class: 'badge ok', 'data-state': 'active' }, 'taking jobs'),
+      ),
+      state.actions &&
+        h(
+          'td',
+          {},
+          h(
+            'button',
+            { onclick: toggle, 'data-action': g.paused ? 'resume' : 'pause' },
+            g.paused ? 'Resume' : 'Pause',
+          ),
+        ),
+    );
   }
 
   renderTabs(counts) {
