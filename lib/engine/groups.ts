@@ -1,5 +1,6 @@
 import { describe } from './describe.js';
 import { FlumePayloadError } from './errors/index.js';
+import { storedField } from './stored-field.js';
 
 // Job groups. A grouped job waits in its group's list and stands in the waiting list as
 // one GROUP_MARK; the take fills each mark with the next group in turn that may start
@@ -37,14 +38,7 @@ export function checkGroup(value: unknown): string | undefined {
 
 /** The group a stored payload names (as group_of in groups.lua), or undefined. */
 export function groupOf(payload: string): string | undefined {
-  if (!payload.includes('"group":')) return undefined;
-  let job: unknown;
-  try {
-    job = JSON.parse(payload);
-  } catch {
-    return undefined;
-  }
-  const group = (job as { group?: unknown } | null)?.group;
+  const group = storedField(payload, 'group');
   return typeof group === 'string' &&
     group.length > 0 &&
     Buffer.byteLength(group) <= MAX_GROUP_LENGTH &&

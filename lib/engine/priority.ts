@@ -1,5 +1,6 @@
 import { describe } from './describe.js';
 import { FlumePayloadError } from './errors/index.js';
+import { storedField } from './stored-field.js';
 
 // Job priorities. A job with a priority waits in its queue's prioritized set and stands
 // in the waiting list as one PRIORITY_MARK at the head; the take hands out, for each
@@ -40,14 +41,7 @@ export function checkPriority(value: unknown): number {
  * MAX_PRIORITY, or 0 for none, or a payload that cannot be read.
  */
 export function priorityOf(payload: string): number {
-  if (!payload.includes('"priority":')) return 0;
-  let job: unknown;
-  try {
-    job = JSON.parse(payload);
-  } catch {
-    return 0;
-  }
-  const priority = (job as { priority?: unknown } | null)?.priority;
+  const priority = storedField(payload, 'priority');
   return typeof priority === 'number' &&
     Number.isInteger(priority) &&
     priority >= 1 &&
