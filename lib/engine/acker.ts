@@ -12,18 +12,6 @@ import { Signal } from './wait.js';
 export const ACK_HOLD_MS = 10;
 
 /**
- * Youngest acknowledgement a take carries (ms): under load a pipeline takes every
- * millisecond or two, and an acknowledgement script costs Redis about as much as a
- * take (tens of µs of fixed cost, most of it the script's, whatever its length): acks
- * younger than this wait for a later take (or ACK_HOLD_MS), so one script ends the
- * leases of several takes. A lease ends at most ACK_HOLD_MS after its job did.
- */
-export const ACK_RIDE_AFTER_MS = 5;
-
-/** Pending acknowledgements that ride on the next take whatever their age. */
-const ACK_RIDE_AT_MOST = 1_000;
-
-/**
  * Ends the leases of finished jobs, by lease id. One ack is in flight at a time;
  * leases that finish meanwhile go out together in the next one, which rides with the
  * pipeline's next take (see `forTake`) or leaves alone after ACK_HOLD_MS: under load
@@ -33,8 +21,6 @@ const ACK_RIDE_AT_MOST = 1_000;
  */
 export class Acker {
   private pending: string[] = [];
-  /** When the oldest pending acknowledgement was given (ms), read once per batch. */
-  private pendingSince = 0;
   private inFlight = false;
   /** Made once and re-armed with refresh(): a take per turn would otherwise make one each. */
   private timer?: NodeJS.Timeout;
@@ -55,7 +41,6 @@ export class Acker {
   ) {}
 
   ack(leaseId: string): void {
-    if (this.pending.length === 0) this.pendingSince = Date.now();
     this.pending.push(leaseId);
     if (!this.inFlight) this.hold();
   }
@@ -65,11 +50,7 @@ export class Acker {
    * sends them and reports with `sent`; none other leaves meanwhile.
    */
   forTake(): string[] | undefined {
-    const count = this.pending.length;
-    if (this.inFlight || count === 0) return undefined;
-    if (count < ACK_RIDE_AT_MOST && Date.now() - this.pendingSince < ACK_RIDE_AFTER_MS) {
-      return undefined;
-    }
+    if (this.inFlight || this.pending.length === 0) return undefined;
     return this.detach();
   }
 
