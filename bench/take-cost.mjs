@@ -39,9 +39,21 @@ const scripts = [
 ];
 
 const server = spawn('redis-server', ['--port', port, '--save', '', '--appendonly', 'no'], {
-  stdio: 'ignore',
+  stdio: ['ignore', 'pipe', 'inherit'],
 });
-const redis = new Redis({ port: Number(port), retryStrategy: (n) => (n > 50 ? null : 50) });
+// Whatever happens, the server goes with this process.
+process.on('exit', () => server.kill());
+// Connect once the server says it listens (a busy machine can take seconds to start it).
+await new Promise((resolve, reject) => {
+  server.once('exit', (code) =>
+    reject(new Error(`redis-server exited (${code}): port ${port} taken?`)),
+  );
+  server.stdout.on('data', (chunk) => {
+    if (String(chunk).includes('Ready to accept connections')) resolve();
+  });
+});
+server.stdout.resume();
+const redis = new Redis({ port: Number(port) });
 await once(redis, 'ready');
 const base = 'bench:queue:{q}';
 const keys = [

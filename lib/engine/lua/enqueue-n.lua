@@ -23,6 +23,7 @@
   Returns, per job, the id of the job that holds its lock: the job's own when it was added.
 ]]
 --@include check-types
+--@include marks
 --@include push-job
 --@include groups
 local to_list = ARGV[1] == 'list'

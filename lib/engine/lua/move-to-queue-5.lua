@@ -16,6 +16,7 @@
   Returns 1 when moved, 0 when the job was not there.
 ]]
 --@include check-types
+--@include marks
 --@include push-job
 --@include groups
 --@include route-job

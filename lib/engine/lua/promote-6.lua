@@ -16,6 +16,7 @@
   Returns { jobs moved, ms until the next job is due or -1 when none is waiting }.
 ]]
 --@include check-types
+--@include marks
 --@include push-job
 --@include groups
 --@include route-job

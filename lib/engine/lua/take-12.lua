@@ -63,7 +63,7 @@
 ]]
 --@include check-types
 --@include dead-set
---@include push-job
+--@include marks
 --@include groups
 redis.call('DEL', KEYS[8])
 local count = tonumber(ARGV[1])
@@ -137,101 +137,106 @@ local state = {}
 local running = nil
 local rotation_failed = false
 
-local function running_counts()
-  local counts = {}
-  if redis.call('EXISTS', KEYS[11]) == 0 then
+-- The group machinery, defined only for a queue that uses groups (a closure per call
+-- costs Redis time on every take).
+local running_counts, may_start, next_grouped
+if has_groups then
+  running_counts = function()
+    local counts = {}
+    if redis.call('EXISTS', KEYS[11]) == 0 then
+      return counts
+    end
+    local ids = redis.call('ZRANGE', KEYS[2], 0, -1)
+    for i = 1, #ids, 1000 do
+      local groups = redis.call('HMGET', KEYS[11], unpack(ids, i, math.min(i + 999, #ids)))
+      for _, group in ipairs(groups) do
+        if group then
+          counts[group] = (counts[group] or 0) + 1
+        end
+      end
+    end
+    -- Entries of leases that ended stay until here: drop them once they outnumber the live.
+    if redis.call('HLEN', KEYS[11]) > 2 * #ids + 1000 then
+      local live = {}
+      for _, id in ipairs(ids) do
+        live[id] = true
+      end
+      for _, id in ipairs(redis.call('HKEYS', KEYS[11])) do
+        if not live[id] then
+          redis.call('HDEL', KEYS[11], id)
+        end
+      end
+    end
     return counts
   end
-  local ids = redis.call('ZRANGE', KEYS[2], 0, -1)
-  for i = 1, #ids, 1000 do
-    local groups = redis.call('HMGET', KEYS[11], unpack(ids, i, math.min(i + 999, #ids)))
-    for _, group in ipairs(groups) do
-      if group then
-        counts[group] = (counts[group] or 0) + 1
+
+  -- Whether group `group` may start a job now; notes why when it may not.
+  may_start = function(group)
+    local s = state[group]
+    if not s then
+      s = { paused = redis.call('HEXISTS', KEYS[12], group) == 1 }
+      local list_type = redis.call('TYPE', ARGV[8] .. group)['ok']
+      local window_type = redis.call('TYPE', ARGV[9] .. group)['ok']
+      s.broken = (list_type ~= 'list' and list_type ~= 'none') or
+        (window_type ~= 'zset' and window_type ~= 'none')
+      if group_cap > 0 then
+        running = running or running_counts()
+        s.running = running[group] or 0
+      end
+      if rate_count > 0 and not s.broken then
+        redis.call('ZREMRANGEBYSCORE', ARGV[9] .. group, '-inf', now - rate_window)
+        s.started = redis.call('ZCARD', ARGV[9] .. group)
+      end
+      state[group] = s
+    end
+    if s.paused or s.broken or (group_cap > 0 and s.running >= group_cap) then
+      group_full = true
+      return false
+    end
+    if rate_count > 0 and s.started >= rate_count then
+      -- The oldest start in the window; none yet when this take filled it (stamped now).
+      local oldest = redis.call('ZRANGE', ARGV[9] .. group, 0, 0, 'WITHSCORES')[2]
+      local wait = math.max(1, (oldest and tonumber(oldest) or now) + rate_window - now)
+      if not rate_wait or wait < rate_wait then
+        rate_wait = wait
+      end
+      return false
+    end
+    return true
+  end
+
+  -- The first job of the next group in turn that may start, and its group; nil when none
+  -- may ("blocked") or no group has a job ("empty").
+  next_grouped = function()
+    if rotation_failed then
+      return nil, 'blocked'
+    end
+    local turns = redis.call('LLEN', KEYS[10])
+    if turns == 0 then
+      return nil, 'empty'
+    end
+    for _ = 1, turns do
+      local group = redis.call('LMOVE', KEYS[10], KEYS[10], 'LEFT', 'RIGHT')
+      if may_start(group) then
+        local job = redis.call('LPOP', ARGV[8] .. group)
+        if redis.call('LLEN', ARGV[8] .. group) == 0 then
+          redis.call('LREM', KEYS[10], -1, group)
+        end
+        if job then
+          local s = state[group]
+          if s.running then
+            s.running = s.running + 1
+          end
+          if s.started then
+            s.started = s.started + 1
+          end
+          return job, group
+        end
       end
     end
-  end
-  -- Entries of leases that ended stay until here: drop them once they outnumber the live.
-  if redis.call('HLEN', KEYS[11]) > 2 * #ids + 1000 then
-    local live = {}
-    for _, id in ipairs(ids) do
-      live[id] = true
-    end
-    for _, id in ipairs(redis.call('HKEYS', KEYS[11])) do
-      if not live[id] then
-        redis.call('HDEL', KEYS[11], id)
-      end
-    end
-  end
-  return counts
-end
-
--- Whether group `group` may start a job now; notes why when it may not.
-local function may_start(group)
-  local s = state[group]
-  if not s then
-    s = { paused = redis.call('HEXISTS', KEYS[12], group) == 1 }
-    local list_type = redis.call('TYPE', ARGV[8] .. group)['ok']
-    local window_type = redis.call('TYPE', ARGV[9] .. group)['ok']
-    s.broken = (list_type ~= 'list' and list_type ~= 'none') or
-      (window_type ~= 'zset' and window_type ~= 'none')
-    if group_cap > 0 then
-      running = running or running_counts()
-      s.running = running[group] or 0
-    end
-    if rate_count > 0 and not s.broken then
-      redis.call('ZREMRANGEBYSCORE', ARGV[9] .. group, '-inf', now - rate_window)
-      s.started = redis.call('ZCARD', ARGV[9] .. group)
-    end
-    state[group] = s
-  end
-  if s.paused or s.broken or (group_cap > 0 and s.running >= group_cap) then
-    group_full = true
-    return false
-  end
-  if rate_count > 0 and s.started >= rate_count then
-    -- The oldest start in the window; none yet when this take filled it (stamped now).
-    local oldest = redis.call('ZRANGE', ARGV[9] .. group, 0, 0, 'WITHSCORES')[2]
-    local wait = math.max(1, (oldest and tonumber(oldest) or now) + rate_window - now)
-    if not rate_wait or wait < rate_wait then
-      rate_wait = wait
-    end
-    return false
-  end
-  return true
-end
-
--- The first job of the next group in turn that may start, and its group; nil when none
--- may ("blocked") or no group has a job ("empty").
-local function next_grouped()
-  if rotation_failed then
+    rotation_failed = true
     return nil, 'blocked'
   end
-  local turns = redis.call('LLEN', KEYS[10])
-  if turns == 0 then
-    return nil, 'empty'
-  end
-  for _ = 1, turns do
-    local group = redis.call('LMOVE', KEYS[10], KEYS[10], 'LEFT', 'RIGHT')
-    if may_start(group) then
-      local job = redis.call('LPOP', ARGV[8] .. group)
-      if redis.call('LLEN', ARGV[8] .. group) == 0 then
-        redis.call('LREM', KEYS[10], -1, group)
-      end
-      if job then
-        local s = state[group]
-        if s.running then
-          s.running = s.running + 1
-        end
-        if s.started then
-          s.started = s.started + 1
-        end
-        return job, group
-      end
-    end
-  end
-  rotation_failed = true
-  return nil, 'blocked'
 end
 
 local jobs = listed

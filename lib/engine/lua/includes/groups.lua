@@ -4,8 +4,8 @@
 -- groups list. The take fills each mark it meets with the first job of the next group
 -- in turn (round robin) that may start now: a group with a huge backlog gets its turn
 -- and no more. Key names of one group are the prefixes the caller passes, then the
--- group's name, which carries no braces: every key stays in the queue's slot.
-local GROUP_MARK = '#'
+-- group's name, which carries no braces: every key stays in the queue's slot. Needs the
+-- marks include before it.
 
 -- The group a payload names, or nil: only a payload that mentions the field is decoded,
 -- and only a name a key can carry counts (1 to 200 characters, no braces or whitespace).

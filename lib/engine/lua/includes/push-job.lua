@@ -4,8 +4,8 @@
 -- pushed to its head. The take (take-12.lua) hands out, for each mark it meets, the first
 -- job of the prioritized set: marks are only ever pushed to the head, so every job with
 -- a priority runs before the jobs enqueued without one, and LLEN of the waiting list still
--- counts every waiting job. A plain job is RPUSHed as it always was.
-local PRIORITY_MARK = '*'
+-- counts every waiting job. A plain job is RPUSHed as it always was. Needs the marks
+-- and check-types includes before it.
 local MAX_PRIORITY = 100
 -- 2^40 sequence numbers per priority: a score stays exact in a double up to 2^53.
 local PRIORITY_STEP = 1099511627776
