@@ -4,7 +4,8 @@
 //   node bench/take-cost.mjs <git rev of the older take> [port]
 //
 // e.g. `node bench/take-cost.mjs 35f151d` compares take-8.lua of that commit with today's
-// take-9.lua on queues of plain jobs (what a queue that uses no priorities pays).
+// take-9.lua on queues of plain jobs (what a queue that uses no priorities pays), and
+// `node bench/take-cost.mjs 96cd14c` take-9.lua with take-12.lua (no groups, no limits).
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { once } from 'node:events';
@@ -54,6 +55,9 @@ const keys = [
   ':take:a',
   ':take:b',
   ':prioritized',
+  ':groups',
+  ':group_leases',
+  ':groups_paused',
 ].map((s) => base + s);
 const job = (i) =>
   JSON.stringify({
@@ -88,6 +92,13 @@ async function run({ lua, keys: count }, take, jobs) {
       'q',
       1000,
       1e9,
+      // take-12 on: group key prefixes, no group or queue limit (older takes ignore these).
+      `${base}:group:`,
+      `${base}:group_limit:`,
+      0,
+      0,
+      0,
+      0,
     );
     if (reply[0] === 0) break;
   }
