@@ -18,6 +18,8 @@
  *   BENCH_SLOW_CONCURRENCY    worker concurrency of row 10 (default 50)
  *   BENCH_SLOW_MS             row 10's handler: an awaited timer of this many ms (default 1)
  *   BENCH_PROCESSES           worker processes of row 11 (default 2)
+ *   BENCH_GROUPS_BIG          jobs of row 12's big group (default 100000)
+ *   BENCH_GROUPS_CONCURRENCY  worker concurrency of row 12's fairness runs (default 50)
  *   BENCH_ROWS                rows to run, e.g. "1,2,6" (default all)
  *   BENCH_LIBS                "flume", "bullmq" or both (default "flume,bullmq")
  *   BENCH_PROFILE=dir         write a V8 CPU profile of each timed region to dir
@@ -43,6 +45,8 @@ export interface BenchConfig {
   slowConcurrency: number;
   slowMs: number;
   processes: number;
+  groupsBig: number;
+  groupsConcurrency: number;
   rows: Set<number>;
   libs: LibName[];
   profileDir?: string;
@@ -51,7 +55,7 @@ export interface BenchConfig {
 
 export type LibName = 'flume' | 'bullmq';
 
-export const ALL_ROWS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
+export const ALL_ROWS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
 
 const SMOKE: Partial<Record<keyof BenchConfig, number>> = {
   n: 2_000,
@@ -63,6 +67,7 @@ const SMOKE: Partial<Record<keyof BenchConfig, number>> = {
   rssBatches: 3,
   steadyJobs: 1_000,
   slowN: 2_000,
+  groupsBig: 2_000,
 };
 
 function settings(argv: string[]): Map<string, string> {
@@ -116,6 +121,8 @@ export function loadConfig(argv = process.argv.slice(2)): BenchConfig {
     slowConcurrency: int('SLOW_CONCURRENCY', 'slowConcurrency', 50),
     slowMs: int('SLOW_MS', 'slowMs', 1),
     processes: int('PROCESSES', 'processes', 2, 2),
+    groupsBig: int('GROUPS_BIG', 'groupsBig', 100_000),
+    groupsConcurrency: int('GROUPS_CONCURRENCY', 'groupsConcurrency', 50),
     rows,
     libs: libs as LibName[],
     profileDir: raw.get('PROFILE') || undefined,

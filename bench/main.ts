@@ -16,6 +16,7 @@ import { Results } from './report/results.js';
 import { renderTable, tableLines, targetSummary } from './report/table.js';
 import { batchDrain } from './rows/batch.js';
 import { bulkAndDrain } from './rows/bulk-drain.js';
+import { groupRows } from './rows/groups.js';
 import type { RowContext } from './rows/context.js';
 import { inflightEnqueue } from './rows/inflight.js';
 import { idleLatency } from './rows/latency.js';
@@ -110,6 +111,12 @@ class Bench {
         } else if (round === 1) {
           this.results.skipped.push({ row: '8', reason: flume.batchSupport });
         }
+      }
+      // Job groups: nestjs-flume only (BullMQ sells groups in its Pro version).
+      if (config.rows.has(12) && flume) {
+        await this.attempt('row 12 job groups', flume, round, groupRows);
+      } else if (config.rows.has(12) && round === 1) {
+        this.results.skipped.push({ row: '12', reason: 'nestjs-flume is not in BENCH_LIBS' });
       }
     }
     if (config.rows.has(7)) {

@@ -19,6 +19,8 @@ export interface WorkerProcessSpec {
   handlerMs: number;
   /** Row 8: a @Batch({ size }) worker (nestjs-flume only). */
   batchSize?: number;
+  /** Row 12: the pipeline's `groupConcurrency` (nestjs-flume only). */
+  groupConcurrency?: number;
   /** Report when each job started (epoch ms), in the final report: the latency rows. */
   recordStarts: boolean;
   /** Write a V8 CPU profile of the process, from before the consumer starts to the stop. */

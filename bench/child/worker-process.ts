@@ -62,7 +62,12 @@ async function main(): Promise<void> {
     port: spec.port,
     namespace: spec.namespace,
     batchSize: spec.batchSize,
-    consume: { concurrency: spec.concurrency, probe, handlerMs: spec.handlerMs },
+    consume: {
+      concurrency: spec.concurrency,
+      probe,
+      handlerMs: spec.handlerMs,
+      groupConcurrency: spec.groupConcurrency,
+    },
   });
   send({ type: 'ready', ...memorySample(spec.gcSamples) });
   process.on('message', (message: ParentMessage) => {

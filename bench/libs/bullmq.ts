@@ -55,7 +55,8 @@ export const bullmqLib: BenchLib = {
     }
 
     return {
-      async enqueueBulk(from, count, chunk) {
+      async enqueueBulk(from, count, chunk, groupOf) {
+        if (groupOf) throw new Error('BullMQ (open source) has no job groups');
         for (let start = from; start < from + count; start += chunk) {
           const size = Math.min(chunk, from + count - start);
           const jobs = new Array(size);

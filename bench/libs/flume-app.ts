@@ -70,6 +70,8 @@ export interface FlumeAppOptions {
   concurrency?: number;
   handlerMs?: number;
   batchSize?: number;
+  /** Row 12: the pipeline's groupConcurrency. */
+  groupConcurrency?: number;
 }
 
 /**
@@ -88,7 +90,16 @@ export function benchAppModule(options: FlumeAppOptions): Type<unknown> {
         connection: { host: '127.0.0.1', port: options.port },
         namespace: options.namespace,
         pipelines: consume
-          ? [{ name: `${queue}_pipeline`, queue, maxDemand: options.concurrency ?? 100 }]
+          ? [
+              {
+                name: `${queue}_pipeline`,
+                queue,
+                maxDemand: options.concurrency ?? 100,
+                ...(options.groupConcurrency === undefined
+                  ? {}
+                  : { groupConcurrency: options.groupConcurrency }),
+              },
+            ]
           : [],
         logger: false,
       }),

@@ -25,6 +25,7 @@ export const flumeLib: BenchLib = {
         probe: options.consume?.probe,
         concurrency: options.consume?.concurrency,
         handlerMs: options.consume?.handlerMs,
+        groupConcurrency: options.consume?.groupConcurrency,
         batchSize: options.batchSize,
       }),
       { logger: false },
@@ -37,11 +38,15 @@ export const flumeLib: BenchLib = {
     const ns = options.namespace;
 
     return {
-      async enqueueBulk(from, count, chunk) {
+      async enqueueBulk(from, count, chunk, groupOf) {
         for (let start = from; start < from + count; start += chunk) {
           const size = Math.min(chunk, from + count - start);
           const jobs = new Array(size);
-          for (let k = 0; k < size; k++) jobs[k] = { worker, args: [start + k] };
+          for (let k = 0; k < size; k++) {
+            jobs[k] = groupOf
+              ? { worker, args: [start + k], group: groupOf(start + k) }
+              : { worker, args: [start + k] };
+          }
           await client.bulkEnqueue(queue, jobs);
         }
       },

@@ -15,6 +15,8 @@ export interface SessionOptions {
     probe: Probe;
     /** The handler awaits a timer of this many ms after reporting its start; 0: a no-op. */
     handlerMs: number;
+    /** Row 12: the pipeline's `groupConcurrency` (nestjs-flume only). */
+    groupConcurrency?: number;
   };
 }
 
@@ -24,8 +26,17 @@ export interface SessionOptions {
  * Job `i` carries `i`, and the handler reports it to the probe.
  */
 export interface BenchSession {
-  /** Enqueues jobs `from` .. `from + count - 1`, `chunk` jobs per bulk call, one call at a time. */
-  enqueueBulk(from: number, count: number, chunk: number): Promise<void>;
+  /**
+   * Enqueues jobs `from` .. `from + count - 1`, `chunk` jobs per bulk call, one call at a
+   * time; with `groupOf`, job i goes to group `groupOf(i)` (row 12, nestjs-flume only:
+   * BullMQ's open-source version has no groups).
+   */
+  enqueueBulk(
+    from: number,
+    count: number,
+    chunk: number,
+    groupOf?: (index: number) => string,
+  ): Promise<void>;
   /** Enqueues job `index` alone. */
   enqueueOne(index: number): Promise<void>;
   /**

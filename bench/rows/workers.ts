@@ -12,6 +12,8 @@ export interface WorkerRowOptions {
   concurrency?: number;
   handlerMs?: number;
   batchSize?: number;
+  /** Row 12: the pipeline's groupConcurrency (nestjs-flume only). */
+  groupConcurrency?: number;
   recordStarts?: boolean;
   gcSamples?: boolean;
   /** Milestones of each process (default: the last job, when there is one process). */
@@ -44,6 +46,7 @@ export class RowWorkers {
         gcSamples: options.gcSamples ?? false,
         handlerMs: options.handlerMs ?? 0,
         batchSize: options.batchSize,
+        groupConcurrency: options.groupConcurrency,
         recordStarts: options.recordStarts ?? false,
         profileFile: ctx.profileFile(`${options.label}-p${k + 1}`),
         waitForGo: options.together ?? false,

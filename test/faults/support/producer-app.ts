@@ -8,6 +8,8 @@ export interface FaultJob {
   id: string;
   ms: number;
   mode: JobMode;
+  /** The enqueue option `group`, when set. */
+  group?: string;
 }
 
 /** Jobs `prefix0..prefix{n-1}`, each running `ms` ms; `mode(i)` picks what job i does. */
@@ -58,7 +60,11 @@ export class ProducerApp {
     for (let i = 0; i < jobs.length; i += chunk) {
       await this.client.bulkEnqueue(
         FAULT_QUEUE,
-        jobs.slice(i, i + chunk).map((job) => ({ worker: 'FaultWorker', args: argsOf(job) })),
+        jobs.slice(i, i + chunk).map((job) => ({
+          worker: 'FaultWorker',
+          args: argsOf(job),
+          ...(job.group === undefined ? {} : { group: job.group }),
+        })),
       );
     }
   }
