@@ -140,6 +140,9 @@ local rotation_failed = false
 -- The group machinery, defined only for a queue that uses groups (a closure per call
 -- costs Redis time on every take).
 local running_counts, may_start, next_grouped
+local any_paused = nil
+-- How many groups are in turn (the groups list's length), once read.
+local turns = nil
 if has_groups then
   running_counts = function()
     local counts = {}
@@ -174,11 +177,20 @@ if has_groups then
   may_start = function(group)
     local s = state[group]
     if not s then
-      s = { paused = redis.call('HEXISTS', KEYS[12], group) == 1 }
-      local list_type = redis.call('TYPE', ARGV[8] .. group)['ok']
-      local window_type = redis.call('TYPE', ARGV[9] .. group)['ok']
-      s.broken = (list_type ~= 'list' and list_type ~= 'none') or
-        (window_type ~= 'zset' and window_type ~= 'none')
+      -- Lookups a queue without paused groups or a rate limit does not need are skipped.
+      if any_paused == nil then
+        any_paused = redis.call('EXISTS', KEYS[12]) == 1
+      end
+      s = { paused = any_paused and redis.call('HEXISTS', KEYS[12], group) == 1 }
+      -- How many jobs the group has: counted down as they are taken (one LLEN a group);
+      -- an error reply here is a key of the wrong type: the group is skipped.
+      local length = redis.pcall('LLEN', ARGV[8] .. group)
+      s.broken = type(length) ~= 'number'
+      s.left = s.broken and 0 or length
+      if rate_count > 0 then
+        local window_type = redis.call('TYPE', ARGV[9] .. group)['ok']
+        s.broken = s.broken or (window_type ~= 'zset' and window_type ~= 'none')
+      end
       if group_cap > 0 then
         running = running or running_counts()
         s.running = running[group] or 0
@@ -211,19 +223,25 @@ if has_groups then
     if rotation_failed then
       return nil, 'blocked'
     end
-    local turns = redis.call('LLEN', KEYS[10])
+    if not turns then
+      turns = redis.call('LLEN', KEYS[10])
+    end
     if turns == 0 then
       return nil, 'empty'
     end
     for _ = 1, turns do
       local group = redis.call('LMOVE', KEYS[10], KEYS[10], 'LEFT', 'RIGHT')
       if may_start(group) then
+        local s = state[group]
         local job = redis.call('LPOP', ARGV[8] .. group)
-        if redis.call('LLEN', ARGV[8] .. group) == 0 then
+        s.left = s.left - 1
+        if not job or s.left <= 0 then
+          -- Its last job: the group leaves the turns (it is at their tail now).
           redis.call('LREM', KEYS[10], -1, group)
+          turns = turns - 1
+          s.left = 0
         end
         if job then
-          local s = state[group]
           if s.running then
             s.running = s.running + 1
           end
@@ -385,15 +403,24 @@ if #leased > 0 then
       end
     end
   end
+  local group_fields = {}
   for j = 1, #leased do
     local group = leased_groups[j]
     if group then
-      redis.call('HSET', KEYS[11], ids[j], group)
+      group_fields[#group_fields + 1] = ids[j]
+      group_fields[#group_fields + 1] = group
+      if #group_fields >= 2000 then
+        redis.call('HSET', KEYS[11], unpack(group_fields))
+        group_fields = {}
+      end
       if rate_count > 0 then
         redis.call('ZADD', ARGV[9] .. group, now, ids[j])
         redis.call('PEXPIRE', ARGV[9] .. group, rate_window)
       end
     end
+  end
+  if #group_fields > 0 then
+    redis.call('HSET', KEYS[11], unpack(group_fields))
   end
   redis.call('SET', KEYS[7], first_id .. ' ' .. (first_id + #leased - 1) .. ' ' .. deadline,
     'PX', ARGV[3])
