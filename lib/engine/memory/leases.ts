@@ -57,7 +57,7 @@ export function take(
       if (group !== undefined) rejoin.set(i, group);
     }
   });
-  const hasGroups = rejoin.size > 0 || listed.includes(GROUP_MARK) || db.exists(keys.groups);
+  const hasGroups = rejoin.size > 0 || listed.includes(GROUP_MARK) || usesGroups;
   const wanted =
     listed.length < count && db.exists(keys.prioritized) ? marks + count - listed.length : marks;
   const prioritized =
@@ -71,10 +71,11 @@ export function take(
   const groupsOf = new Map<number, string>();
   let keptMarks = 0;
   let nextPrioritized = 0;
-  const takeGrouped = (): boolean => {
+  /** Takes the first job of the next group in turn; a mark (`forMark`) none can fill is kept. */
+  const takeGrouped = (forMark: boolean): boolean => {
     const next = turns.next();
     if (typeof next === 'string') {
-      if (next === 'blocked') keptMarks++;
+      if (forMark && next === 'blocked') keptMarks++;
       return false;
     }
     groupsOf.set(jobs.length, next.group);
@@ -85,21 +86,15 @@ export function take(
     if (job === PRIORITY_MARK) {
       if (nextPrioritized < prioritized.length) jobs.push(prioritized[nextPrioritized++]);
     } else if (job === GROUP_MARK || rejoin.has(i)) {
-      takeGrouped();
+      takeGrouped(true);
     } else {
       jobs.push(job);
     }
   });
   jobs.push(...prioritized.slice(nextPrioritized));
   // The list ran out: grouped jobs without a mark run too.
-  if (listed.length < count && hasGroups) {
-    while (jobs.length < count) {
-      const next = turns.next();
-      if (typeof next === 'string') break;
-      groupsOf.set(jobs.length, next.group);
-      jobs.push(next.job);
-    }
-  }
+  let more = listed.length < count && hasGroups;
+  while (more && jobs.length < count) more = takeGrouped(false);
   db.dropHead(keys.waiting, listed.length);
   for (let i = 0; i < keptMarks; i++) db.lpush(keys.waiting, GROUP_MARK);
   if (prioritized.length > 0) db.zremRanks(keys.prioritized, 0, prioritized.length - 1);
