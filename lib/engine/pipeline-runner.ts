@@ -359,14 +359,12 @@ export class PipelineRunner {
 
   /** Resolves when a job of this pipeline ends (or it pauses), or after `ms`. */
   private async untilSlotOrDelay(ms: number, signal: AbortSignal): Promise<void> {
-    const stop = new AbortController();
-    const abort = () => stop.abort();
-    signal.addEventListener('abort', abort, { once: true });
+    // The timer is cleared when the job's end comes first: it must not hold a closing process.
+    const woken = new AbortController();
     try {
-      await Promise.race([this.wake.wait(), delay(ms, stop.signal)]);
+      await Promise.race([this.wake.wait(), delay(ms, AbortSignal.any([signal, woken.signal]))]);
     } finally {
-      stop.abort();
-      signal.removeEventListener('abort', abort);
+      woken.abort();
     }
   }
 
