@@ -240,6 +240,20 @@ describe('job groups', () => {
     expect(tags(next)).toEqual(['t-0', 't-1']);
   });
 
+  it('puts a job moved to the queue by retryNow back in its group', async () => {
+    const app = await boot();
+    const client = app.get(FlumeClient);
+    const inspector = app.get(FlumeInspector);
+    const jid = await client.enqueueIn('grp', 3_600_000, GroupWorker, ['t-1'], { group: 't' });
+    expect(await inspector.retryNow('grp', 'scheduled', jid)).toBe(true);
+    expect(await inspector.groups('grp')).toEqual([
+      { group: 't', waiting: 1, running: 0, paused: false },
+    ]);
+    await resume(app);
+    await app.get(JobLog).untilCount(1);
+    expect(tags(app)).toEqual(['t-1']);
+  });
+
   it('refuses a bad group, and a group with a priority, before storing anything', async () => {
     const app = await boot();
     const client = app.get(FlumeClient);

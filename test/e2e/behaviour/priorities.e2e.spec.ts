@@ -140,6 +140,17 @@ describe('job priorities', () => {
     expect(order(log)).toEqual(['urgent', 'a', 'b', 'c']);
   });
 
+  it('keeps the priority of a job moved to the queue by retryNow', async () => {
+    const app = await boot();
+    const client = app.get(FlumeClient);
+    const inspector = app.get(FlumeInspector);
+    await client.bulkEnqueue('prio', [{ worker: PrioWorker, args: ['plain'] }]);
+    const jid = await client.enqueueIn('prio', 3_600_000, PrioWorker, ['later'], { priority: 2 });
+    expect(await inspector.retryNow('prio', 'scheduled', jid)).toBe(true);
+    const waiting = (await inspector.page('prio', 'waiting')).jobs.map((j) => j.job!.args[0]);
+    expect(waiting).toEqual(['later', 'plain']);
+  });
+
   it('refuses a priority outside 0..100 or not an integer, before storing anything', async () => {
     const app = await boot();
     const client = app.get(FlumeClient);
