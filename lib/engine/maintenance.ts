@@ -86,6 +86,14 @@ export class Scheduler extends PeriodicTask {
 }
 
 /**
+ * How often the recoverer looks for expired leases: a quarter of the lease, between
+ * 250 ms and 5 s. A crashed worker's jobs run again within visibilityTimeout + this.
+ */
+export function recoverySweepMs(visibilityTimeout: number): number {
+  return Math.min(Math.max(visibilityTimeout / 4, 250), 5_000);
+}
+
+/**
  * Hands jobs whose lease expired (dead or stalled workers) back to their queue, and
  * buries the ones that keep killing their workers.
  */

@@ -6,7 +6,7 @@ import { JobRunner, type ReadyJob } from './job-runner.js';
 import { queueKeys, rateLimitKey, type QueueKeys } from './keys.js';
 import type { Lease, TakeReply } from './lease.js';
 import type { FlumeLogger } from './logger.js';
-import { LeaseKeeper, Recoverer, Scheduler } from './maintenance.js';
+import { LeaseKeeper, Recoverer, recoverySweepMs, Scheduler } from './maintenance.js';
 import type { ResolvedOptions, ResolvedPipeline } from './options.js';
 import type { PausedPipelines } from './paused-pipelines.js';
 import { RateLimiter, startMargin } from './rate-limiter.js';
@@ -133,7 +133,7 @@ export class PipelineRunner {
       store,
       this.keys,
       this.queue,
-      Math.min(Math.max(options.visibilityTimeout / 4, 250), 5_000),
+      recoverySweepMs(options.visibilityTimeout),
       options.maxRecoveries,
       dead,
       logger,

@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { queueKeys } from '../../lib/engine/keys.js';
+import { recoverySweepMs } from '../../lib/engine/maintenance.js';
 import { FAULT_QUEUE } from './fixtures/fixture-config.js';
 import { account } from './support/accounting.js';
 import { untilAll, type AppProcess } from './support/app-process.js';
@@ -55,8 +56,7 @@ describe('fault: job groups across worker processes', () => {
     const JOB_MS = 100;
     const GROUP_CONCURRENCY = 2;
     const VISIBILITY_TIMEOUT = 1_000;
-    /** The Recoverer's sweep interval for that visibility timeout (pipeline-runner.ts). */
-    const SWEEP = Math.min(Math.max(VISIBILITY_TIMEOUT / 4, 250), 5_000);
+    const SWEEP = recoverySweepMs(VISIBILITY_TIMEOUT);
     const SLACK = 1_500;
     const s = scenario('groups-kill9');
     const redis = s.inspector();

@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { queueKeys } from '../../lib/engine/keys.js';
+import { recoverySweepMs } from '../../lib/engine/maintenance.js';
 import { FAULT_QUEUE } from './fixtures/fixture-config.js';
 import { account, jobIdOf, readRuns } from './support/accounting.js';
 import { faultJobs, ProducerApp } from './support/producer-app.js';
@@ -13,8 +14,7 @@ const JOB_MS = 200;
 const CONCURRENCY = 20;
 const KILL_AFTER_STARTED = 100;
 const VISIBILITY_TIMEOUT = 3_000;
-/** The Recoverer's sweep interval for that visibility timeout (pipeline-runner.ts). */
-const SWEEP = Math.min(Math.max(VISIBILITY_TIMEOUT / 4, 250), 5_000);
+const SWEEP = recoverySweepMs(VISIBILITY_TIMEOUT);
 /** Room for two processes, Redis and other test runs on a 2-core machine. */
 const SCHEDULING_SLACK = 1_000;
 

@@ -22,7 +22,6 @@
 
   Returns, per job, the id of the job that holds its lock: the job's own when it was added.
 ]]
---@include check-types
 --@include marks
 --@include push-job
 --@include groups

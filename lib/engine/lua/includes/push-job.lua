@@ -5,7 +5,7 @@
 -- job of the prioritized set: marks are only ever pushed to the head, so every job with
 -- a priority runs before the jobs enqueued without one, and LLEN of the waiting list still
 -- counts every waiting job. A plain job is RPUSHed as it always was. Needs the marks
--- and check-types includes before it.
+-- include before it.
 local MAX_PRIORITY = 100
 -- 2^40 sequence numbers per priority: a score stays exact in a double up to 2^53.
 local PRIORITY_STEP = 1099511627776
@@ -27,12 +27,6 @@ local function priority_of(payload)
     return 0
   end
   return priority
-end
-
--- Refuses (an error reply) when one of the keys a push writes holds another type: call
--- before removing a job from where it was, so a failing push loses nothing.
-local function check_push_types(waiting, prioritized, seq)
-  return check_types({ waiting, 'list', prioritized, 'zset', seq, 'string' })
 end
 
 -- Adds a job to the tail of its queue, or, with a priority, to the prioritized set and
