@@ -55,18 +55,23 @@ export interface PipelineRunnerDeps {
 }
 
 /**
- * The dequeue loop of one pipeline: takes as many jobs as it has free slots (never
- * more, and never more than the rate limit allows), runs them, and when the queue
- * is empty waits until a job arrives (a blocking wait on Redis) instead of polling.
+ * The dequeue loop of one pipeline: takes as many jobs as it has free slots (plus its
+ * `prefetch`, never more, and never more than the rate limit allows), runs them, and
+ * when the queue is empty waits until a job arrives (a blocking wait on Redis) instead
+ * of polling.
  */
 export class PipelineRunner {
   readonly name: string;
   readonly queue: string;
   readonly maxDemand: number;
+  /** Jobs leased ahead of free slots, at most. */
+  readonly prefetch: number;
   readonly keys: QueueKeys;
 
   /** Lease id -> when it was taken here (ms), of every job this pipeline holds. */
   private readonly running = new Map<string, number>();
+  /** Held leases (in `running` too) whose jobs wait for a slot, in take order. */
+  private prefetched: Lease[] = [];
   /** Rings on everything the loop may wait for: a free slot, a resume, stop. */
   private readonly wake = new Signal();
   private readonly stopping = new AbortController();
@@ -97,6 +102,7 @@ export class PipelineRunner {
     this.name = pipeline.name;
     this.queue = pipeline.queue;
     this.maxDemand = pipeline.maxDemand;
+    this.prefetch = pipeline.prefetch;
     this.keys = queueKeys(options.namespace, pipeline.queue);
     this.instrumentation = pipeline.instrument ? deps.instrumentation : undefined;
     const limit = pipeline.rateLimit;
@@ -167,7 +173,10 @@ export class PipelineRunner {
     deps.paused.onChange(() => this.wake.notify());
   }
 
-  /** Jobs of this pipeline running (or waiting for their batch) in this process now. */
+  /**
+   * Jobs of this pipeline held in this process now: running, waiting for their batch,
+   * or prefetched.
+   */
   get pendingJobsCount(): number {
     return this.running.size;
   }
@@ -243,7 +252,10 @@ export class PipelineRunner {
     // A take cut off just before the stop: its jobs go back now, not at lease expiry.
     await this.taker.close().catch(() => undefined);
 
-    const notStarted = this.batcher.takeAll().map((ready) => ready.lease.id);
+    const notStarted = [
+      ...this.prefetched.splice(0).map((lease) => lease.id),
+      ...this.batcher.takeAll().map((ready) => ready.lease.id),
+    ];
     if (notStarted.length > 0) {
       await this.handBack(notStarted);
       for (const id of notStarted) this.running.delete(id);
@@ -291,6 +303,11 @@ export class PipelineRunner {
     /** A job came while the pipeline waited for one: the take for it goes alone, at once. */
     let wokeUp = false;
     while (!signal.aborted) {
+      if (this.prefetched.length > 0) {
+        // Paused: prefetched jobs go back. Resumed before they went: they start now.
+        if (this.isPaused) await this.handBackPrefetched();
+        else this.startPrefetched();
+      }
       if (!this.canTake()) {
         await this.wake.wait();
         continue;
@@ -316,7 +333,7 @@ export class PipelineRunner {
         await nextTurn();
         if (!this.canTake()) continue;
       }
-      const free = this.maxDemand - this.running.size;
+      const free = this.maxDemand + this.prefetch - this.running.size;
       let outcome: TakeOutcome;
       try {
         lastTakeAt = Date.now();
@@ -368,15 +385,37 @@ export class PipelineRunner {
     }
   }
 
-  /** Whether the loop may take now: not paused, a slot free, no suspect running alone. */
+  /**
+   * Whether the loop may take now: not paused, a slot (or a prefetch place) free, no
+   * suspect running alone.
+   */
   private canTake(): boolean {
-    return !this.isPaused && this.running.size < this.maxDemand && this.suspect === undefined;
+    return (
+      !this.isPaused &&
+      this.running.size < this.maxDemand + this.prefetch &&
+      this.suspect === undefined
+    );
   }
 
   private dispatch(taken: TakeReply): void {
     const now = Date.now();
-    for (const lease of this.isolateSuspect(taken.leases, now)) {
-      this.running.set(lease.id, now);
+    const leases = this.isolateSuspect(taken.leases, now);
+    for (const lease of leases) this.running.set(lease.id, now);
+    this.prefetched = this.prefetched.length > 0 ? this.prefetched.concat(leases) : leases;
+    this.startPrefetched();
+  }
+
+  /**
+   * Starts held jobs, oldest first, in the slots free. Called after a take and whenever
+   * a slot frees: a prefetched job starts then, without waiting for a take.
+   */
+  private startPrefetched(): void {
+    if (this.prefetched.length === 0 || this.isPaused || this.stopping.signal.aborted) return;
+    const free = this.maxDemand - (this.running.size - this.prefetched.length);
+    if (free <= 0) return;
+    const starting = this.prefetched.length <= free ? this.prefetched : this.prefetched.slice(0, free);
+    this.prefetched = this.prefetched.length <= free ? [] : this.prefetched.slice(free);
+    for (const lease of starting) {
       try {
         this.startJob(lease);
       } catch (err) {
@@ -388,6 +427,15 @@ export class PipelineRunner {
       }
     }
     this.batcher.settle();
+  }
+
+  /** Paused with jobs prefetched: they go back to the queue, for whoever runs it next. */
+  private async handBackPrefetched(): Promise<void> {
+    const ids = this.prefetched.splice(0).map((lease) => lease.id);
+    await this.handBack(ids);
+    for (const id of ids) this.running.delete(id);
+    this.wake.notify();
+    this.deps.settled?.notify();
   }
 
   private startJob(lease: Lease): void {
@@ -403,6 +451,7 @@ export class PipelineRunner {
     if (err !== undefined) this.logUnexpected(err);
     this.running.delete(leaseId);
     if (this.suspect === leaseId) this.suspect = undefined;
+    this.startPrefetched();
     this.wake.notify();
     this.deps.settled?.notify();
   };
@@ -426,15 +475,19 @@ export class PipelineRunner {
 
   /**
    * A job handed back more than once after its worker stopped mid-job may be what
-   * killed it. It runs alone: the other jobs of the take go back to the queue, and
-   * nothing more is taken here until it settles, so a job that crashes its process
-   * is recovered (and in the end buried) on its own, without the jobs beside it.
+   * killed it. It runs alone: the other jobs of the take (and any prefetched) go back
+   * to the queue, and nothing more is taken here until it settles, so a job that
+   * crashes its process is recovered (and in the end buried) on its own, without the
+   * jobs beside it. Running jobs finish; with every slot busy it starts in the first
+   * that frees.
    */
   private isolateSuspect(leases: Lease[], now: number): Lease[] {
     const suspect = leases.find((lease) => lease.recoveries >= SUSPECT_AFTER_RECOVERIES);
     if (suspect === undefined) return leases;
     this.suspect = suspect.id;
-    const others = leases.filter((lease) => lease !== suspect).map((lease) => lease.id);
+    const others = [...this.prefetched.splice(0), ...leases]
+      .filter((lease) => lease !== suspect)
+      .map((lease) => lease.id);
     if (others.length > 0) {
       for (const id of others) this.running.set(id, now);
       this.track(
@@ -457,6 +510,7 @@ export class PipelineRunner {
       .finally(() => {
         for (const id of ids) this.running.delete(id);
         if (this.suspect !== undefined && ids.includes(this.suspect)) this.suspect = undefined;
+        this.startPrefetched();
         this.wake.notify();
         this.deps.settled?.notify();
       });

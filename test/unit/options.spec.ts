@@ -239,6 +239,41 @@ describe('resolveOptions: errors name the option, the value and what is allowed'
       }
     });
 
+    it('takes prefetch 0 by default, refuses a bad one, and refuses it beside a rate limit', () => {
+      expect(
+        resolveOptions({
+          pipelines: [
+            { name: 'a', queue: 'q' },
+            { name: 'b', queue: 'q', prefetch: 20, groupConcurrency: 2 },
+          ],
+        }).pipelines,
+      ).toMatchObject([{ prefetch: 0 }, { prefetch: 20 }]);
+      expect(problem({ pipelines: [{ name: 'p', queue: 'q', prefetch: -1 }] })).toBe(
+        'Invalid option "prefetch" of pipeline "p": expected a non-negative integer, got: -1',
+      );
+      const message = (limit: string) =>
+        `Invalid option "prefetch" of pipeline "p": it cannot be combined with ${limit}, which counts a ` +
+        'job when it is taken (a prefetched job could start a window later). Remove prefetch, or the rate limit.';
+      expect(
+        problem({
+          pipelines: [{ name: 'p', queue: 'q', prefetch: 5, rateLimitCount: 1, rateLimitScale: 10 }],
+        }),
+      ).toBe(message('rateLimitCount'));
+      expect(
+        problem({
+          pipelines: [
+            { name: 'p', queue: 'q', prefetch: 5, groupRateLimitCount: 1, groupRateLimitScale: 10 },
+          ],
+        }),
+      ).toBe(message('groupRateLimitCount'));
+      // prefetch 0 is no prefetch: it goes with anything.
+      expect(
+        resolveOptions({
+          pipelines: [{ name: 'p', queue: 'q', prefetch: 0, rateLimitCount: 1, rateLimitScale: 10 }],
+        }).pipelines[0].prefetch,
+      ).toBe(0);
+    });
+
     it('refuses unknown pipeline options', () => {
       expect(problem({ pipelines: [{ name: 'p', queue: 'q', concurrency: 3 }] })).toMatch(
         /^Unknown option "concurrency" of pipeline "p"\. Known options: name, queue, maxDemand\b/,

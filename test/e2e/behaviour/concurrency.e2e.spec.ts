@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Injectable } from '@nestjs/common';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { FlumeClient, Worker, type FlumeModuleOptions } from '../../../lib/index.js';
+import { FlumeClient, FlumeProducer, Worker, type FlumeModuleOptions } from '../../../lib/index.js';
 import { Apps } from '../../support/apps.js';
 import { CaptureLogger } from '../../support/capture-logger.js';
 import { Gate } from '../../support/gate.js';
@@ -59,6 +59,9 @@ class NarrowWorker {
 @Worker('shared')
 class SharedWorker extends NarrowWorker {}
 
+@Worker('ahead')
+class AheadWorker extends NarrowWorker {}
+
 @Worker('fast')
 class FastWorker {
   constructor(
@@ -80,10 +83,10 @@ describe('concurrency and back-pressure', () => {
   const apps = new Apps();
   let store: TestStore;
 
-  const options = (queue: string, maxDemand: number): FlumeModuleOptions => ({
+  const options = (queue: string, maxDemand: number, prefetch?: number): FlumeModuleOptions => ({
     connection: testConnection(),
     namespace,
-    pipelines: [{ name: `${queue}_pipeline`, queue, maxDemand }],
+    pipelines: [{ name: `${queue}_pipeline`, queue, maxDemand, prefetch }],
     shutdownTimeout: 100,
     logger: new CaptureLogger(),
   });
@@ -158,6 +161,91 @@ describe('concurrency and back-pressure', () => {
     for (const meter of meters) meter.releaseAll();
     await log.untilCount(10, 'end');
     expect(meters.map((m) => m.peak)).toEqual([2, 2]);
+  });
+
+  it('with prefetch, runs at most maxDemand and leases at most maxDemand + prefetch ahead', async () => {
+    const maxDemand = 2;
+    const prefetch = 3;
+    const total = 12;
+    const keys = keysOf(namespace, 'ahead');
+    const app = await apps.boot(options('ahead', maxDemand, prefetch), [
+      Meter,
+      JobLog,
+      AheadWorker,
+    ]);
+    const meter = app.get(Meter);
+    const log = app.get(JobLog);
+    await app.get(FlumeClient).bulkEnqueue(
+      'ahead',
+      Array.from({ length: total }, (_, i) => ({ worker: AheadWorker, args: [i] })),
+    );
+    for (let done = 0; done < total; done++) {
+      const expectedRunning = Math.min(maxDemand, total - done);
+      await log.untilCount(done + expectedRunning, 'start');
+      expect(meter.running).toBe(expectedRunning);
+      // The prefetch places fill up: what is held here beyond the running jobs waits
+      // leased, the rest in the queue.
+      const held = Math.min(maxDemand + prefetch, total - done);
+      await expect.poll(() => store.llen(keys.waiting)).toBe(total - done - held);
+      const leased = await store.zcard(keys.processing);
+      expect(leased).toBeGreaterThanOrEqual(held);
+      expect(leased).toBeLessThanOrEqual(maxDemand + prefetch);
+      meter.releaseOne();
+      await log.untilCount(done + 1, 'end');
+    }
+    expect(meter.peak).toBe(maxDemand);
+    await expect.poll(() => store.zcard(keys.processing)).toBe(0);
+    expect(log.performed.filter((p) => p.worker === 'start').map((p) => p.args[0])).toEqual(
+      Array.from({ length: total }, (_, i) => i),
+    );
+  });
+
+  it('hands prefetched jobs back at pause and at shutdown; none is lost, each ends once', async () => {
+    const keys = keysOf(namespace, 'ahead');
+    const log = new JobLog();
+    const meter = new Meter();
+    const providers = [
+      { provide: Meter, useValue: meter },
+      { provide: JobLog, useValue: log },
+      AheadWorker,
+    ];
+    const app = await apps.boot(options('ahead', 2, 3), providers);
+    await app.get(FlumeClient).bulkEnqueue(
+      'ahead',
+      Array.from({ length: 8 }, (_, i) => ({ worker: AheadWorker, args: [i] })),
+    );
+    await log.untilCount(2, 'start');
+    await expect.poll(() => store.zcard(keys.processing)).toBe(5);
+
+    // Paused: the two running jobs go on, the three prefetched go back to the queue.
+    await app.get(FlumeProducer).pause('ahead_pipeline');
+    await expect.poll(() => store.zcard(keys.processing)).toBe(2);
+    expect(await store.llen(keys.waiting)).toBe(6);
+    meter.releaseOne();
+    meter.releaseOne();
+    await log.untilCount(2, 'end');
+    await expect.poll(() => store.zcard(keys.processing)).toBe(0);
+    expect(log.count('start')).toBe(2);
+
+    // Resumed, then shut down with two running and three prefetched: all five go back.
+    await app.get(FlumeProducer).resume('ahead_pipeline');
+    await log.untilCount(4, 'start');
+    await expect.poll(() => store.zcard(keys.processing)).toBe(5);
+    await apps.closeAll();
+    expect(await store.zcard(keys.processing)).toBe(0);
+    expect(await store.llen(keys.waiting)).toBe(6);
+
+    // Another instance runs them: each of the 8 jobs ends once.
+    const second = new Meter();
+    second.releaseAll();
+    await apps.boot(options('ahead', 2, 3), [
+      { provide: Meter, useValue: second },
+      { provide: JobLog, useValue: log },
+      AheadWorker,
+    ]);
+    await log.untilCount(8, 'end');
+    const ended = log.performed.filter((p) => p.worker === 'end').map((p) => p.args[0]);
+    expect([...ended].sort((a, b) => (a as number) - (b as number))).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
   });
 
   it('never exceeds maxDemand with many short jobs', async () => {
