@@ -15,7 +15,7 @@ import { environment } from './report/environment.js';
 import { Results } from './report/results.js';
 import { renderTable, tableLines, targetSummary } from './report/table.js';
 import { batchDrain } from './rows/batch.js';
-import { bulkAndDrain } from './rows/bulk-drain.js';
+import { bulkAndDrain, drainWithPrefetch } from './rows/bulk-drain.js';
 import { groupRows } from './rows/groups.js';
 import type { RowContext } from './rows/context.js';
 import { inflightEnqueue } from './rows/inflight.js';
@@ -105,6 +105,9 @@ class Bench {
         for (const lib of order) await this.attempt(name, lib, round, run);
       }
       const flume = libs.find((lib) => lib.name === 'flume');
+      if (config.rows.has(2) && flume) {
+        await this.attempt('row 2 drain with prefetch', flume, round, drainWithPrefetch);
+      }
       if (config.rows.has(8) && flume) {
         if (flume.batchSupport === true) {
           await this.attempt('row 8 batch drain', flume, round, batchDrain);

@@ -21,6 +21,8 @@ export interface WorkerProcessSpec {
   batchSize?: number;
   /** Row 12: the pipeline's `groupConcurrency` (nestjs-flume only). */
   groupConcurrency?: number;
+  /** nestjs-flume's pipeline option `prefetch` (rows 2 and 10 run once with it). */
+  prefetch?: number;
   /** Report when each job started (epoch ms), in the final report: the latency rows. */
   recordStarts: boolean;
   /** Write a V8 CPU profile of the process, from before the consumer starts to the stop. */

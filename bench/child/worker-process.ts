@@ -67,6 +67,7 @@ async function main(): Promise<void> {
       probe,
       handlerMs: spec.handlerMs,
       groupConcurrency: spec.groupConcurrency,
+      prefetch: spec.prefetch,
     },
   });
   send({ type: 'ready', ...memorySample(spec.gcSamples) });

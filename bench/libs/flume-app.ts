@@ -72,6 +72,8 @@ export interface FlumeAppOptions {
   batchSize?: number;
   /** Row 12: the pipeline's groupConcurrency. */
   groupConcurrency?: number;
+  /** The pipeline's prefetch (rows 2 and 10 run once with it). */
+  prefetch?: number;
 }
 
 /**
@@ -95,6 +97,7 @@ export function benchAppModule(options: FlumeAppOptions): Type<unknown> {
                 name: `${queue}_pipeline`,
                 queue,
                 maxDemand: options.concurrency ?? 100,
+                ...(options.prefetch ? { prefetch: options.prefetch } : {}),
                 ...(options.groupConcurrency === undefined
                   ? {}
                   : { groupConcurrency: options.groupConcurrency }),

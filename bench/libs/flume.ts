@@ -26,6 +26,7 @@ export const flumeLib: BenchLib = {
         concurrency: options.consume?.concurrency,
         handlerMs: options.consume?.handlerMs,
         groupConcurrency: options.consume?.groupConcurrency,
+        prefetch: options.consume?.prefetch,
         batchSize: options.batchSize,
       }),
       { logger: false },

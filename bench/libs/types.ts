@@ -17,6 +17,8 @@ export interface SessionOptions {
     handlerMs: number;
     /** Row 12: the pipeline's `groupConcurrency` (nestjs-flume only). */
     groupConcurrency?: number;
+    /** nestjs-flume's pipeline option `prefetch` (nestjs-flume only). */
+    prefetch?: number;
   };
 }
 

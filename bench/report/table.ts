@@ -53,6 +53,16 @@ export const ROWS: RowSpec[] = [
   },
   {
     row: '2',
+    label: (c) =>
+      `the same with prefetch ${c.concurrency} (nestjs-flume's setting for short jobs; BullMQ as above)`,
+    metric: 'drain_prefetch_jobs_per_s',
+    bullmqMetric: 'drain_jobs_per_s',
+    better: 'higher',
+    format: perSecond,
+    target: { text: '>= 5x', ratio: true, met: (_f, _b, r) => r >= 5 },
+  },
+  {
+    row: '2',
     label: () => 'worker process CPU per job, drain (µs)',
     metric: 'drain_cpu_us_per_job',
     better: 'lower',
@@ -242,6 +252,15 @@ export const ROWS: RowSpec[] = [
     row: '10',
     label: (c) => `the same, % of the ${count((c.slowConcurrency * 1000) / c.slowMs)} jobs/s bound`,
     metric: 'slow_handler_pct_of_bound',
+    better: 'higher',
+    noRatio: true,
+    format: fixed(1),
+    target: { text: '>= 80%', met: (f) => f >= 80 },
+  },
+  {
+    row: '10',
+    label: (c) => `the same with prefetch ${c.slowConcurrency}, % of the bound (nestjs-flume only)`,
+    metric: 'slow_handler_prefetch_pct_of_bound',
     better: 'higher',
     noRatio: true,
     format: fixed(1),

@@ -74,6 +74,37 @@ export async function bulkAndDrain(ctx: RowContext, n = ctx.config.n): Promise<v
 }
 
 /**
+ * Row 2 again, nestjs-flume only, with `prefetch` equal to the concurrency (its
+ * documented setting for short jobs): N jobs bulk-enqueued, then drained by a worker
+ * process, timed from the first handler start to the last.
+ */
+export async function drainWithPrefetch(ctx: RowContext): Promise<void> {
+  const { config, redis, lib } = ctx;
+  const n = config.n;
+  const namespace = ctx.namespace('drain-prefetch');
+  await redis.flush();
+  const producer = await lib.open({ port: redis.port, namespace });
+  try {
+    await producer.enqueueBulk(0, n, config.bulkChunk);
+    const workers = new RowWorkers(ctx, namespace, {
+      jobs: n,
+      prefetch: config.concurrency,
+      label: `${lib.name}-row2-drain-prefetch-r${ctx.round}`,
+    });
+    try {
+      await workers.untilDone(producer);
+      const run = await workers.stop();
+      ctx.record('drain_prefetch_jobs_per_s', rate(n - 1, run.lastAt - run.firstAt));
+      ctx.record('drain_prefetch_cpu_us_per_job', run.cpuUs / n);
+    } finally {
+      workers.kill();
+    }
+  } finally {
+    await producer.close();
+  }
+}
+
+/**
  * CPU time this process used since `since` (user + system), µs. Less disturbed than
  * wall time when other work shares the cores.
  */

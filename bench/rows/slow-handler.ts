@@ -10,15 +10,24 @@ import { RowWorkers } from './workers.js';
  * second (50,000 at 50 and 1 ms); what a library loses to it is its own cost between a
  * job's end and the next job's start. For reference, the same number of lanes each
  * awaiting the same timer in a loop, with no queue at all: what Node's timers allow.
+ * nestjs-flume runs it twice: with its defaults, and with `prefetch` equal to the
+ * concurrency (its documented setting for short jobs).
  */
 export async function slowHandler(ctx: RowContext): Promise<void> {
   const { config, redis, lib } = ctx;
-  const n = config.slowN;
   await redis.flush();
   ctx.record(
     'slow_handler_no_queue_jobs_per_s',
-    await noQueue(config.slowConcurrency, config.slowMs, n),
+    await noQueue(config.slowConcurrency, config.slowMs, config.slowN),
   );
+  await slowRun(ctx, 0);
+  if (lib.name === 'flume') await slowRun(ctx, config.slowConcurrency);
+}
+
+/** One drain of row 10; `prefetch` > 0 records under `slow_handler_prefetch_*`. */
+async function slowRun(ctx: RowContext, prefetch: number): Promise<void> {
+  const { config, redis, lib } = ctx;
+  const n = config.slowN;
   const namespace = ctx.namespace('slow');
   const producer = await lib.open({ port: redis.port, namespace });
   try {
@@ -27,15 +36,17 @@ export async function slowHandler(ctx: RowContext): Promise<void> {
       jobs: n,
       concurrency: config.slowConcurrency,
       handlerMs: config.slowMs,
-      label: `${lib.name}-row10-slow-handler-r${ctx.round}`,
+      prefetch,
+      label: `${lib.name}-row10-slow-handler${prefetch ? '-prefetch' : ''}-r${ctx.round}`,
     });
     try {
       await workers.untilDone(producer);
       const run = await workers.stop();
       const jobsPerS = rate(n - 1, run.lastAt - run.firstAt);
       const bound = (config.slowConcurrency * 1000) / config.slowMs;
-      ctx.record('slow_handler_jobs_per_s', jobsPerS);
-      ctx.record('slow_handler_pct_of_bound', (jobsPerS / bound) * 100);
+      const metric = prefetch ? 'slow_handler_prefetch' : 'slow_handler';
+      ctx.record(`${metric}_jobs_per_s`, jobsPerS);
+      ctx.record(`${metric}_pct_of_bound`, (jobsPerS / bound) * 100);
     } finally {
       workers.kill();
     }

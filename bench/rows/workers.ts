@@ -14,6 +14,8 @@ export interface WorkerRowOptions {
   batchSize?: number;
   /** Row 12: the pipeline's groupConcurrency (nestjs-flume only). */
   groupConcurrency?: number;
+  /** The pipeline's `prefetch` (nestjs-flume only; default 0, the library's default). */
+  prefetch?: number;
   recordStarts?: boolean;
   gcSamples?: boolean;
   /** Milestones of each process (default: the last job, when there is one process). */
@@ -47,6 +49,7 @@ export class RowWorkers {
         handlerMs: options.handlerMs ?? 0,
         batchSize: options.batchSize,
         groupConcurrency: options.groupConcurrency,
+        prefetch: options.prefetch,
         recordStarts: options.recordStarts ?? false,
         profileFile: ctx.profileFile(`${options.label}-p${k + 1}`),
         waitForGo: options.together ?? false,

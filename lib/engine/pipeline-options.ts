@@ -139,7 +139,11 @@ function resolvePrefetch(
   groups: ResolvedPipeline['groups'],
 ): number {
   const prefetch = option<number>(owner, 'prefetch', raw, 0, integerAtLeast(0));
-  const limit = rateLimit ? 'rateLimitCount' : groups?.rateCount ? 'groupRateLimitCount' : undefined;
+  const limit = rateLimit
+    ? 'rateLimitCount'
+    : groups?.rateCount
+      ? 'groupRateLimitCount'
+      : undefined;
   if (prefetch > 0 && limit) {
     throw new FlumeConfigError(
       `Invalid option "prefetch"${owner}: it cannot be combined with ${limit}, which counts a ` +

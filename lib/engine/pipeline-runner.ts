@@ -393,6 +393,8 @@ export class PipelineRunner {
     return (
       !this.isPaused &&
       this.running.size < this.maxDemand + this.prefetch &&
+      // Prefetched jobs are topped up once half are gone: fewer, larger takes.
+      this.prefetched.length <= this.prefetch / 2 &&
       this.suspect === undefined
     );
   }
@@ -413,7 +415,8 @@ export class PipelineRunner {
     if (this.prefetched.length === 0 || this.isPaused || this.stopping.signal.aborted) return;
     const free = this.maxDemand - (this.running.size - this.prefetched.length);
     if (free <= 0) return;
-    const starting = this.prefetched.length <= free ? this.prefetched : this.prefetched.slice(0, free);
+    const starting =
+      this.prefetched.length <= free ? this.prefetched : this.prefetched.slice(0, free);
     this.prefetched = this.prefetched.length <= free ? [] : this.prefetched.slice(free);
     for (const lease of starting) {
       try {

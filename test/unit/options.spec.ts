@@ -256,7 +256,9 @@ describe('resolveOptions: errors name the option, the value and what is allowed'
         'job when it is taken (a prefetched job could start a window later). Remove prefetch, or the rate limit.';
       expect(
         problem({
-          pipelines: [{ name: 'p', queue: 'q', prefetch: 5, rateLimitCount: 1, rateLimitScale: 10 }],
+          pipelines: [
+            { name: 'p', queue: 'q', prefetch: 5, rateLimitCount: 1, rateLimitScale: 10 },
+          ],
         }),
       ).toBe(message('rateLimitCount'));
       expect(
@@ -269,7 +271,9 @@ describe('resolveOptions: errors name the option, the value and what is allowed'
       // prefetch 0 is no prefetch: it goes with anything.
       expect(
         resolveOptions({
-          pipelines: [{ name: 'p', queue: 'q', prefetch: 0, rateLimitCount: 1, rateLimitScale: 10 }],
+          pipelines: [
+            { name: 'p', queue: 'q', prefetch: 0, rateLimitCount: 1, rateLimitScale: 10 },
+          ],
         }).pipelines[0].prefetch,
       ).toBe(0);
     });

@@ -245,7 +245,9 @@ describe('concurrency and back-pressure', () => {
     ]);
     await log.untilCount(8, 'end');
     const ended = log.performed.filter((p) => p.worker === 'end').map((p) => p.args[0]);
-    expect([...ended].sort((a, b) => (a as number) - (b as number))).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect([...ended].sort((a, b) => (a as number) - (b as number))).toEqual([
+      0, 1, 2, 3, 4, 5, 6, 7,
+    ]);
   });
 
   it('never exceeds maxDemand with many short jobs', async () => {
