@@ -16,7 +16,7 @@ export class FlumePipeline {
     readonly maxDemand: number,
   ) {}
 
-  /** Jobs of this pipeline running in this process now. */
+  /** Jobs of this pipeline held in this process now: running, waiting for their batch, or prefetched. */
   get pendingJobsCount(): number {
     return this.redis?.runner(this.name)?.pendingJobsCount ?? 0;
   }

@@ -55,7 +55,7 @@ export class FlumeProducer implements OnApplicationBootstrap, OnModuleDestroy {
     return [...this.handles.values()];
   }
 
-  /** Jobs of pipeline `name` running in this process now. */
+  /** Jobs of pipeline `name` held in this process now: running, waiting for their batch, or prefetched. */
   pendingJobsCount(name: string): number {
     return this.pipeline(name).pendingJobsCount;
   }

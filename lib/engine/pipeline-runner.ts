@@ -88,6 +88,8 @@ export class PipelineRunner {
   /** A recovered job running alone (see isolateSuspect). */
   private suspect?: string;
   private taking?: Promise<unknown>;
+  /** Prefetched jobs on their way back to the queue (a pause). */
+  private returning?: Promise<void>;
   private loop?: Promise<void>;
   /** Set when the loop died of an unexpected error: the pipeline takes no more jobs. */
   private failure?: Error;
@@ -228,9 +230,16 @@ export class PipelineRunner {
     this.wake.notify();
   }
 
-  /** Resolves once no take is in flight: a paused pipeline has then stopped taking jobs. */
+  /**
+   * Resolves once no take is in flight and, when paused, the jobs prefetched are back
+   * in the queue: a paused pipeline has then stopped taking jobs, and holds only the
+   * jobs it runs.
+   */
   async untilNotTaking(): Promise<void> {
-    while (this.taking) await this.taking.catch(() => undefined);
+    while (this.taking || this.returning || (this.isPaused && this.prefetched.length > 0)) {
+      if (this.taking) await this.taking.catch(() => undefined);
+      else await this.handBackPrefetched();
+    }
   }
 
   /**
@@ -432,13 +441,23 @@ export class PipelineRunner {
     this.batcher.settle();
   }
 
-  /** Paused with jobs prefetched: they go back to the queue, for whoever runs it next. */
-  private async handBackPrefetched(): Promise<void> {
+  /**
+   * Paused with jobs prefetched: they go back to the queue, for whoever runs it next.
+   * Resolves once every hand-back begun so far is done.
+   */
+  private handBackPrefetched(): Promise<void> {
+    if (this.prefetched.length === 0) return this.returning ?? Promise.resolve();
     const ids = this.prefetched.splice(0).map((lease) => lease.id);
-    await this.handBack(ids);
-    for (const id of ids) this.running.delete(id);
-    this.wake.notify();
-    this.deps.settled?.notify();
+    const returned = this.handBack(ids).then(() => {
+      for (const id of ids) this.running.delete(id);
+      this.wake.notify();
+      this.deps.settled?.notify();
+    });
+    const all: Promise<void> = Promise.all([this.returning, returned]).then(() => {
+      if (this.returning === all) this.returning = undefined;
+    });
+    this.returning = all;
+    return all;
   }
 
   private startJob(lease: Lease): void {
