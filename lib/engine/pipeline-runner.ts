@@ -413,15 +413,19 @@ export class PipelineRunner {
     const leases = this.isolateSuspect(taken.leases, now);
     for (const lease of leases) this.running.set(lease.id, now);
     this.prefetched = this.prefetched.length > 0 ? this.prefetched.concat(leases) : leases;
-    this.startPrefetched();
+    // A take is for free slots: its jobs start there even if the pipeline paused while it
+    // was on its way. Only prefetched jobs wait, and a pause hands those back.
+    this.startPrefetched(true);
   }
 
   /**
    * Starts held jobs, oldest first, in the slots free. Called after a take and whenever
-   * a slot frees: a prefetched job starts then, without waiting for a take.
+   * a slot frees: a prefetched job starts then, without waiting for a take. Paused, only
+   * a take's own jobs start (`afterTake`).
    */
-  private startPrefetched(): void {
-    if (this.prefetched.length === 0 || this.isPaused || this.stopping.signal.aborted) return;
+  private startPrefetched(afterTake = false): void {
+    if (this.prefetched.length === 0 || this.stopping.signal.aborted) return;
+    if (this.isPaused && !afterTake) return;
     const free = this.maxDemand - (this.running.size - this.prefetched.length);
     if (free <= 0) return;
     const starting =
