@@ -98,9 +98,11 @@ end
 
 -- What each entry of the list stands for: a payload, a priority mark or a group mark.
 -- In a queue that uses groups, a grouped payload met here (a job handed back to the head
--- of the queue) joins its group (below) and counts as a group mark. A queue that never
--- had a group lease or a waiting group pays one EXISTS for this.
-local uses_groups = redis.call('EXISTS', KEYS[10], KEYS[11]) > 0
+-- of the queue) joins its group (below) and counts as a group mark. A queue that has no
+-- prioritized job, no waiting group and no group lease (the common case) pays one EXISTS
+-- for this and for the prioritized jobs below.
+local extras = redis.call('EXISTS', KEYS[9], KEYS[10], KEYS[11]) > 0
+local uses_groups = extras and redis.call('EXISTS', KEYS[10], KEYS[11]) > 0
 local marks = 0
 local group_marks = 0
 local rejoin = {}
@@ -120,7 +122,7 @@ end
 local has_groups = group_marks > 0 or uses_groups
 
 local wanted = marks
-if #listed < count and redis.call('EXISTS', KEYS[9]) == 1 then
+if #listed < count and extras and redis.call('EXISTS', KEYS[9]) == 1 then
   wanted = marks + count - #listed
 end
 local prioritized = {}
