@@ -71,7 +71,7 @@ export class PipelineRunner {
   /** Lease id -> when it was taken here (ms), of every job this pipeline holds. */
   private readonly running = new Map<string, number>();
   /** Held leases (in `running` too) whose jobs wait for a slot, in take order. */
-  private prefetched: Lease[] = [];
+  private readonly prefetched: Lease[] = [];
   /** Rings on everything the loop may wait for: a free slot, a resume, stop. */
   private readonly wake = new Signal();
   private readonly stopping = new AbortController();
@@ -410,9 +410,10 @@ export class PipelineRunner {
 
   private dispatch(taken: TakeReply): void {
     const now = Date.now();
-    const leases = this.isolateSuspect(taken.leases, now);
-    for (const lease of leases) this.running.set(lease.id, now);
-    this.prefetched = this.prefetched.length > 0 ? this.prefetched.concat(leases) : leases;
+    for (const lease of this.isolateSuspect(taken.leases, now)) {
+      this.running.set(lease.id, now);
+      this.prefetched.push(lease);
+    }
     // A take is for free slots: its jobs start there even if the pipeline paused while it
     // was on its way. Only prefetched jobs wait, and a pause hands those back.
     this.startPrefetched(true);
@@ -428,10 +429,7 @@ export class PipelineRunner {
     if (this.isPaused && !afterTake) return;
     const free = this.maxDemand - (this.running.size - this.prefetched.length);
     if (free <= 0) return;
-    const starting =
-      this.prefetched.length <= free ? this.prefetched : this.prefetched.slice(0, free);
-    this.prefetched = this.prefetched.length <= free ? [] : this.prefetched.slice(free);
-    for (const lease of starting) {
+    for (const lease of this.prefetched.splice(0, free)) {
       try {
         this.startJob(lease);
       } catch (err) {
