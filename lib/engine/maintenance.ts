@@ -54,7 +54,11 @@ abstract class PeriodicTask {
       next = await this.tick();
       this.failing = false;
     } catch (err) {
-      if (!this.failing) this.logger.warn(`${this.describe()} failed: ${(err as Error).message}`);
+      // A run cut off by the shutdown (its connection closing under it) is not a failure
+      // worth a warning: the task was stopped, and the next process runs it again.
+      if (!this.failing && !this.stopped) {
+        this.logger.warn(`${this.describe()} failed: ${(err as Error).message}`);
+      }
       this.failing = true;
       next = 1_000;
     }
