@@ -10,7 +10,7 @@ import {
 } from '../redis-stats.js';
 import { rate } from '../stats.js';
 import type { RowContext } from './context.js';
-import { RowWorkers } from './workers.js';
+import { RowWorkers, timedDrain } from './workers.js';
 
 /**
  * Rows 1, 2 and 6 in one pass, from an empty Redis:
@@ -81,27 +81,14 @@ export async function bulkAndDrain(ctx: RowContext, n = ctx.config.n): Promise<v
 export async function drainWithPrefetch(ctx: RowContext): Promise<void> {
   const { config, redis, lib } = ctx;
   const n = config.n;
-  const namespace = ctx.namespace('drain-prefetch');
   await redis.flush();
-  const producer = await lib.open({ port: redis.port, namespace });
-  try {
-    await producer.enqueueBulk(0, n, config.bulkChunk);
-    const workers = new RowWorkers(ctx, namespace, {
-      jobs: n,
-      prefetch: config.concurrency,
-      label: `${lib.name}-row2-drain-prefetch-r${ctx.round}`,
-    });
-    try {
-      await workers.untilDone(producer);
-      const run = await workers.stop();
-      ctx.record('drain_prefetch_jobs_per_s', rate(n - 1, run.lastAt - run.firstAt));
-      ctx.record('drain_prefetch_cpu_us_per_job', run.cpuUs / n);
-    } finally {
-      workers.kill();
-    }
-  } finally {
-    await producer.close();
-  }
+  const run = await timedDrain(ctx, 'drain-prefetch', {
+    jobs: n,
+    prefetch: config.concurrency,
+    label: `${lib.name}-row2-drain-prefetch-r${ctx.round}`,
+  });
+  ctx.record('drain_prefetch_jobs_per_s', rate(n - 1, run.lastAt - run.firstAt));
+  ctx.record('drain_prefetch_cpu_us_per_job', run.cpuUs / n);
 }
 
 /**

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { sleep } from '../libs/sleep.js';
 import { rate } from '../stats.js';
 import type { RowContext } from './context.js';
-import { RowWorkers } from './workers.js';
+import { timedDrain } from './workers.js';
 
 /**
  * Row 10: a worker process (concurrency `slowConcurrency`) drains `slowN` waiting jobs
@@ -26,33 +26,20 @@ export async function slowHandler(ctx: RowContext): Promise<void> {
 
 /** One drain of row 10; `prefetch` > 0 records under `slow_handler_prefetch_*`. */
 async function slowRun(ctx: RowContext, prefetch: number): Promise<void> {
-  const { config, redis, lib } = ctx;
+  const { config, lib } = ctx;
   const n = config.slowN;
-  const namespace = ctx.namespace('slow');
-  const producer = await lib.open({ port: redis.port, namespace });
-  try {
-    await producer.enqueueBulk(0, n, config.bulkChunk);
-    const workers = new RowWorkers(ctx, namespace, {
-      jobs: n,
-      concurrency: config.slowConcurrency,
-      handlerMs: config.slowMs,
-      prefetch,
-      label: `${lib.name}-row10-slow-handler${prefetch ? '-prefetch' : ''}-r${ctx.round}`,
-    });
-    try {
-      await workers.untilDone(producer);
-      const run = await workers.stop();
-      const jobsPerS = rate(n - 1, run.lastAt - run.firstAt);
-      const bound = (config.slowConcurrency * 1000) / config.slowMs;
-      const metric = prefetch ? 'slow_handler_prefetch' : 'slow_handler';
-      ctx.record(`${metric}_jobs_per_s`, jobsPerS);
-      ctx.record(`${metric}_pct_of_bound`, (jobsPerS / bound) * 100);
-    } finally {
-      workers.kill();
-    }
-  } finally {
-    await producer.close();
-  }
+  const run = await timedDrain(ctx, 'slow', {
+    jobs: n,
+    concurrency: config.slowConcurrency,
+    handlerMs: config.slowMs,
+    prefetch,
+    label: `${lib.name}-row10-slow-handler${prefetch ? '-prefetch' : ''}-r${ctx.round}`,
+  });
+  const jobsPerS = rate(n - 1, run.lastAt - run.firstAt);
+  const bound = (config.slowConcurrency * 1000) / config.slowMs;
+  const metric = prefetch ? 'slow_handler_prefetch' : 'slow_handler';
+  ctx.record(`${metric}_jobs_per_s`, jobsPerS);
+  ctx.record(`${metric}_pct_of_bound`, (jobsPerS / bound) * 100);
 }
 
 /** `lanes` loops each awaiting `ms` timers until `n` timers ran: no queue, no Redis. */

@@ -102,3 +102,30 @@ export class RowWorkers {
     for (const worker of this.processes) worker.kill();
   }
 }
+
+/**
+ * Bulk-enqueues jobs 0 .. `options.jobs` - 1 in a fresh namespace of the row, drains them
+ * in worker processes, and resolves to their merged report (throws when a job was lost
+ * or ran twice): a drain timed from the first handler start to the last.
+ */
+export async function timedDrain(
+  ctx: RowContext,
+  row: string,
+  options: WorkerRowOptions,
+): Promise<MergedReport> {
+  const { config, redis, lib } = ctx;
+  const namespace = ctx.namespace(row);
+  const producer = await lib.open({ port: redis.port, namespace });
+  try {
+    await producer.enqueueBulk(0, options.jobs, config.bulkChunk);
+    const workers = new RowWorkers(ctx, namespace, options);
+    try {
+      await workers.untilDone(producer);
+      return await workers.stop();
+    } finally {
+      workers.kill();
+    }
+  } finally {
+    await producer.close();
+  }
+}
